@@ -1,0 +1,3 @@
+from musicgrammar.cli import main
+
+main()

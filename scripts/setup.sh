@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for MusicGrammar: Debian audio packages (when root with apt), a virtualenv,
+# and one pinned pip install. Says what it did and what it could not do. Safe to re-run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# 1. Debian packages: FluidSynth (for pyfluidsynth) and the FluidR3 GM soundfont.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
+    say "Debian packages already present: fluidsynth, fluid-soundfont-gm"
+  elif { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+           fluidsynth fluid-soundfont-gm; } >/tmp/musicgrammar-apt.log 2>&1; then
+    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM)"
+  else
+    say "could not install Debian packages (see /tmp/musicgrammar-apt.log); rendering falls back to TimGM6mb"
+  fi
+else
+  say "not root or no apt-get: skipped Debian packages; rendering uses what is installed, else TimGM6mb"
+fi
+
+# 2. Virtualenv and one resolver pass over the pinned versions.
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV" || { say "could not create the virtualenv $VENV"; exit 1; }
+  say "created virtualenv $VENV"
+fi
+"$VENV/bin/python" -m pip install -q -U pip || { say "pip upgrade failed"; exit 1; }
+if "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'; then
+  say "installed musicgrammar and its pinned dependencies (constraints.txt)"
+else
+  say "pip install failed"; exit 1
+fi
+# tinysoundfont: the pip-only synth used when libfluidsynth is absent. Its pyaudio requirement is
+# only for live playback, which MusicGrammar never does, so it is installed without dependencies.
+"$VENV/bin/python" -m pip install -q --no-deps tinysoundfont==0.3.7 && say "installed tinysoundfont (pip-only fallback synth)"
+# pip check, less the known pyaudio line of tinysoundfont (installed without dependencies on purpose)
+problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "No broken requirements" || true)
+if [ -z "$problems" ]; then say "pip check: no broken requirements"; else say "pip check: $problems"; fi

@@ -1,0 +1,185 @@
+"""Train the CAT-style codec on rendered corpus audio (see render_data.py), time-budgeted.
+
+    nice -n 10 python training/codec/train.py --data ~/.cache/musicgrammar/codec_data \
+        --out musicgrammar/weights/codec --config cpu --minutes 15 --seed 0
+
+Losses: multi-scale mel (7 windows 32..2048, log + linear L1) x 15, commitment x 0.25 and codebook x 1
+(factorized L2-normalized codes learned by gradient). Quantizer dropout is inside the model. Codes
+unused for a while are re-seeded from current encodings (keeps the 1024-entry books alive in a short run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from musicgrammar.tools.codec.config import CodecConfig, accelerator_config, cpu_config, tiny_config
+from musicgrammar.tools.codec.losses import MultiScaleMel
+from musicgrammar.tools.codec.model import CatCodec, QuantizerOutput
+
+CONFIGS = {"cpu": cpu_config, "accelerator": accelerator_config, "tiny": tiny_config}
+
+
+def batches(audio: np.ndarray, batch: int, length: int, rng: np.random.Generator):
+    """Endless random crops (B, length) float32 from the concatenated int16 array; near-silent crops
+    are redrawn (they teach nothing)."""
+    while True:
+        out = np.empty((batch, length), np.float32)
+        for i in range(batch):
+            for _ in range(10):
+                start = int(rng.integers(0, len(audio) - length))
+                crop = audio[start : start + length].astype(np.float32) / 32768.0
+                if np.sqrt(np.mean(crop**2)) > 1e-3:
+                    break
+            out[i] = crop
+        yield torch.from_numpy(out)
+
+
+def revive_dead_codes(model: CatCodec, usage: torch.Tensor, q: QuantizerOutput, threshold: float) -> int:
+    """Replace codes whose usage EMA fell below ``threshold`` with random current encodings.
+    usage: (levels, codebook_size). Returns how many codes were re-seeded."""
+    revived = 0
+    for i, level in enumerate(model.quantizer.levels):
+        dead = (usage[i] < threshold).nonzero().flatten()
+        if dead.numel() == 0 or i >= len(q.encodings):
+            continue
+        pool = q.encodings[i].detach().reshape(-1, q.encodings[i].shape[-1])  # (B*F, c)
+        pick = torch.randint(0, pool.shape[0], (dead.numel(),))
+        with torch.no_grad():
+            level.codebook.weight[dead] = pool[pick] + 0.01 * torch.randn_like(pool[pick])
+        usage[i, dead] = threshold * 4  # give a re-seeded code time to be chosen
+        revived += dead.numel()
+    return revived
+
+
+@torch.no_grad()
+def evaluate(model: CatCodec, mel: MultiScaleMel, audio: np.ndarray, levels: list[int], seconds: float,
+             clips: int) -> dict[str, float]:
+    """Mel distance on fixed held-out crops at several bitrates."""
+    model.eval()
+    length = int(seconds * model.cfg.sample_rate) // model.cfg.hop * model.cfg.hop
+    starts = np.linspace(0, len(audio) - length - 1, clips).astype(int)
+    x = torch.from_numpy(np.stack([audio[s : s + length] for s in starts]).astype(np.float32) / 32768.0)
+    out = {}
+    for k in levels:
+        out[f"mel@{k}"] = mel.distance(x, model.reconstruct(x, k))
+    model.train()
+    return out
+
+
+def save(model: CatCodec, out: Path, log: dict) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".model.safetensors.tmp"
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    os.replace(tmp, out / "model.safetensors")
+    for name, text in (("config.json", model.cfg.to_json()), ("train_log.json", json.dumps(log, indent=1))):
+        tmp = out / f".{name}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, out / name)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--config", choices=sorted(CONFIGS), default="cpu")
+    p.add_argument("--minutes", type=float, default=15.0, help="wall-clock training budget")
+    p.add_argument("--max-steps", type=int, default=1_000_000)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--clip-seconds", type=float, default=1.92)
+    p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--mel-weight", type=float, default=15.0)
+    p.add_argument("--wave-weight", type=float, default=0.0, help="L1 on the waveform (EnCodec uses 0.1 x mel)")
+    p.add_argument("--commit-weight", type=float, default=0.25)
+    p.add_argument("--codebook-weight", type=float, default=1.0)
+    p.add_argument("--revive-every", type=int, default=0, help="re-seed dead codes every N steps (0: never)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if args.device == "auto" else args.device))
+    cfg: CodecConfig = CONFIGS[args.config]()
+    model = CatCodec(cfg).to(device)
+    mel = MultiScaleMel(cfg.sample_rate).to(device)
+    train = np.load(args.data / "train.npy", mmap_mode="r")
+    heldout = np.load(args.data / "heldout.npy", mmap_mode="r")
+    length = int(args.clip_seconds * cfg.sample_rate) // cfg.hop * cfg.hop
+    delay = cfg.delay
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.8, 0.99), weight_decay=0.0)
+    usage = torch.full((cfg.levels, cfg.codebook_size), 1.0 / cfg.codebook_size)
+    print(f"params {model.num_parameters():,}  hop {cfg.hop}  frame rate {cfg.frame_rate} Hz  "
+          f"train {len(train) / cfg.sample_rate / 60:.1f} min  device {device}", flush=True)
+
+    log: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "steps": []}
+    budget = args.minutes * 60
+    t0 = time.time()
+    step = 0
+    for x in batches(train, args.batch, length, rng):
+        elapsed = time.time() - t0
+        if elapsed > budget or step >= args.max_steps:
+            break
+        progress = min(1.0, elapsed / budget)
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x = x.to(device)
+        recon, q = model(x)
+        recon = recon[:, delay:]  # the decoder lags the input by `delay` samples (half a patch)
+        loss_mel = mel(x[:, :-delay], recon)
+        loss = args.mel_weight * loss_mel + args.commit_weight * q.commitment + args.codebook_weight * q.codebook
+        if args.wave_weight:
+            loss = loss + args.wave_weight * (recon - x[:, :-delay]).abs().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():  # usage EMA per level (B*F codes per step)
+            for i in range(q.codes.shape[1]):
+                counts = torch.bincount(q.codes[:, i].flatten().cpu(), minlength=cfg.codebook_size).float()
+                usage[i] = 0.95 * usage[i] + 0.05 * counts / counts.sum()
+        revived = 0
+        if args.revive_every and step % args.revive_every == 0 and step > 0 and progress < 0.8:
+            revived = revive_dead_codes(model, usage, q, threshold=0.02 / cfg.codebook_size)
+        if step % 25 == 0:
+            used = int((usage > 0.1 / cfg.codebook_size).sum())
+            row = {"step": step, "t": round(elapsed, 1), "lr": lr, "mel": round(float(loss_mel), 4),
+                   "commit": round(float(q.commitment), 4), "codebook": round(float(q.codebook), 4),
+                   "codes_in_use": used, "revived": revived}
+            if step % 100 == 0:  # do the codes matter? decode the batch with its codes shuffled across clips
+                with torch.no_grad():
+                    wrong, _ = model.decode_latent(q.quantized.roll(1, 0))
+                    ref = x[:, :-delay]
+                    row["code_gain"] = round(mel.distance(ref, wrong[:, delay:]) - mel.distance(ref, recon.detach()), 4)
+            log["steps"].append(row)
+            print(json.dumps(row), flush=True)
+        if step % 400 == 0 and step > 0:
+            save(model, args.out, log)
+        step += 1
+
+    log["train_seconds"] = round(time.time() - t0, 1)
+    log["train_steps"] = step
+    levels = sorted({k for k in (1, 2, 4, 6, 8, cfg.levels) if k <= cfg.levels})
+    log["heldout"] = evaluate(model, mel, heldout, levels, 3.84, 16)
+    print(json.dumps(log["heldout"]), flush=True)
+    save(model, args.out, log)
+
+
+if __name__ == "__main__":
+    main()
