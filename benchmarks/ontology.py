@@ -113,8 +113,11 @@ def main() -> None:
         ("`save_musicxml` (music21, makeNotation)", median_ms(lambda: save_musicxml(comp.score, tmp / "s.musicxml"), 3)),
     ]
 
-    import fluidsynth
     import pretty_midi
+
+    from musicgrammar.tools.render import import_fluidsynth
+
+    fluidsynth = import_fluidsynth()
 
     rows_render = []
     for label, sf2 in (("FluidR3_GM (148 MB)", FLUIDR3), ("TimGM6mb (6 MB)", timgm_soundfont())):

@@ -53,9 +53,24 @@ for _name in COMMAND_MODULES:
     _module.register(app)
 
 
+def _import_fluidsynth_quietly() -> None:
+    """pyfluidsynth (imported by pretty_midi too) prints where it found libfluidsynth to stdout when
+    the CI variable is set; import it once here with that line discarded so `--json` and one-line errors stay clean."""
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import fluidsynth  # noqa: F401
+    except (ImportError, OSError):  # no libfluidsynth: rendering reports it when asked
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning project errors into one line and an exit code."""
     from musicgrammar.errors import MusicGrammarError
+
+    _import_fluidsynth_quietly()
 
     try:
         # with standalone_mode=False click returns the code of `typer.Exit(n)` instead of exiting

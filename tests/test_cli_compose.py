@@ -1,6 +1,7 @@
 """`musicgrammar compose` and `run` from the outside: JSON output, bad input, scripted batches."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,10 @@ CLI = [sys.executable, "-m", "musicgrammar"]
 
 
 def _compose(tmp_path: Path, prompt: str, *extra: str) -> tuple[int, dict | None, str]:
-    import os
-
     out = tmp_path / "run"
     # no provider key reaches the child: an LLM model string must fail fast and offline
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["CI"] = "true"  # pyfluidsynth prints to stdout under CI: the JSON must stay clean anyway
     proc = subprocess.run(CLI + ["compose", prompt, "--out", str(out), "--json", "--no-audio", "--max-iters", "1", *extra],
                           capture_output=True, text=True, timeout=300, env=env)  # fmt: skip
     payload = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else None
@@ -71,7 +71,8 @@ def test_scripted_batch_runs_and_resumes(tmp_path: Path):
         "  - name: minuet\n    prompt: a minuet\n    constraints: {key: {tonic: F, mode: major}, tempo_bpm: 104}\n"
         "  - name: jig\n    prompt: a jig for fiddle\n    seed: 5\n"
     )  # fmt: skip
-    proc = subprocess.run(CLI + ["run", str(design), "--json"], capture_output=True, text=True, timeout=300)
+    ci_env = {**os.environ, "CI": "true"}  # the JSON must stay clean where pyfluidsynth prints (under CI)
+    proc = subprocess.run(CLI + ["run", str(design), "--json"], capture_output=True, text=True, timeout=300, env=ci_env)
     assert proc.returncode == 0, proc.stderr
     runs = {r["name"]: r for r in json.loads(proc.stdout)}
     assert runs["minuet"]["key"] == "F major" and runs["minuet"]["tempo_bpm"] == 104 and runs["jig"]["meter"] == "6/8"

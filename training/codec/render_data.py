@@ -94,8 +94,9 @@ class Renderer:
     """One FluidSynth instance per soundfont, loaded once; renders note lists to mono float32."""
 
     def __init__(self, soundfonts: list[Path]) -> None:
-        import fluidsynth
+        from musicgrammar.tools.render import import_fluidsynth
 
+        fluidsynth = import_fluidsynth()
         self.synths = []
         for sf2 in soundfonts:
             synth = fluidsynth.Synth(samplerate=float(SAMPLE_RATE), gain=0.4)
