@@ -62,6 +62,22 @@ def bench_cat(model, clips: list[np.ndarray], levels: int, sr: int) -> dict:
     return {"bitrate": model.cfg.bitrate(levels), "outs": outs, "enc": t_enc, "dec": t_dec}
 
 
+def bench_ceiling(model, clips: list[np.ndarray]) -> dict:
+    """The magnitude head's ceiling: the vocoder fed each clip's own unquantized spectra (not a codec:
+    it shows how much of the distance is the phase rule's and how much the codes')."""
+    outs, t_dec = [], 0.0
+    with torch.no_grad():
+        for clip in clips:
+            x = torch.from_numpy(np.pad(clip, (0, (-len(clip)) % model.cfg.hop)))[None]
+            t = time.perf_counter()
+            state = model.new_state()
+            out = model.synthesize(model.target_log_magnitude(x), state)
+            out = torch.cat((out, model.flush(state)), 1)[0, model.cfg.delay : model.cfg.delay + len(clip)]
+            t_dec += time.perf_counter() - t
+            outs.append(out.numpy())
+    return {"bitrate": float("nan"), "outs": outs, "enc": float("nan"), "dec": t_dec}
+
+
 def bench_opus(clips: list[np.ndarray], kbps: float, sr: int) -> dict:
     import soundfile as sf
 
@@ -138,6 +154,8 @@ def main() -> None:
     for k in [int(v) for v in args.levels.split(",")]:
         rows.append((f"CAT (this codec), {k} levels", bench_cat(model, clips, k, sr)))
         print(rows[-1][0], flush=True)
+    if model.cfg.head == "magnitude":
+        rows.append(("ceiling: vocoder on the input's own spectra (unquantized)", bench_ceiling(model, clips)))
     for kbps in (6, 12):
         rows.append((f"Opus {kbps} kbps (libsndfile Ogg/Opus)", bench_opus(clips, kbps, sr)))
     enc_clips, acc = [], 0.0
@@ -174,7 +192,10 @@ def main() -> None:
         enc_rt, dec_rt = audio_s / r["enc"], audio_s / r["dec"]
         both = audio_s / (r["enc"] + r["dec"])
         results[name] = {"bitrate": r["bitrate"], "mel": m, "si_sdr": s, "chroma": c, "both": both}
-        lines.append(f"| {name} | {r['bitrate'] / 1000:.2f} | {qual} | {enc_rt:.0f} | {dec_rt:.0f} | {both:.0f} |")
+        cells = [f"{v:.2f}" if k == "kbps" else f"{v:.0f}" for k, v in
+                 (("kbps", r["bitrate"] / 1000), ("enc", enc_rt), ("dec", dec_rt), ("both", both))]
+        cells = [c if c != "nan" else "—" for c in cells]
+        lines.append(f"| {name} | {cells[0]} | {qual} | {cells[1]} | {cells[2]} | {cells[3]} |")
 
     cat15 = next((v for n, v in results.items() if n.startswith("CAT") and abs(v["bitrate"] - 1500) < 1), None)
     opus6 = results["Opus 6 kbps (libsndfile Ogg/Opus)"]

@@ -20,10 +20,10 @@ from musicgrammar.tools.codec.model import CatCodec
 torch.set_num_threads(1)
 
 
-@pytest.fixture()
-def tiny() -> CatCodec:
+@pytest.fixture(params=["complex", "magnitude"])
+def tiny(request: pytest.FixtureRequest) -> CatCodec:
     torch.manual_seed(0)
-    model = CatCodec(tiny_config())
+    model = CatCodec(tiny_config(request.param))
     with torch.no_grad():  # lift layer scale so that attention really mixes frames in these tests
         for name, p in model.named_parameters():
             if "gamma" in name:
@@ -47,8 +47,40 @@ def test_shapes(tiny: CatCodec) -> None:
     assert int(codes.max()) < cfg.codebook_size
     out, _ = tiny.decode(codes)
     assert out.shape == (2, 11 * cfg.hop)
-    recon, q = tiny(wave[:, : cfg.hop * 10])
+    recon, q, frames = tiny(wave[:, : cfg.hop * 10])
     assert recon.shape == (2, cfg.hop * 10) and q.codes.shape == (2, cfg.levels, 10)
+    assert frames.shape[:2] == (2, cfg.hop * 10 // cfg.patch)
+
+
+def _vocoder_round_trip(wave: np.ndarray) -> np.ndarray:
+    """The shipped config's magnitude head fed the input's own spectra: what the decoder can reach."""
+    model = CatCodec(cpu_config())
+    x = torch.from_numpy(wave[None].astype(np.float32))
+    state = model.new_state()
+    out = model.synthesize(model.target_log_magnitude(x), state)
+    out = torch.cat((out, model.flush(state)), 1)
+    return out[0, model.cfg.delay : model.cfg.delay + len(wave)].numpy()
+
+
+def test_vocoder_keeps_the_pitch_of_a4() -> None:
+    sr = cpu_config().sample_rate
+    t = np.arange(sr * 2) / sr
+    out = _vocoder_round_trip(0.3 * np.sin(2 * np.pi * 440.0 * t))
+    steady = out[sr // 4 : -sr // 4]
+    spectrum = np.abs(np.fft.rfft(steady * np.hanning(len(steady))))
+    peak_hz = np.argmax(spectrum) * sr / len(steady)
+    assert abs(peak_hz - 440.0) < 1.0
+    assert 0.9 < np.sqrt(np.mean(steady**2)) / (0.3 / np.sqrt(2)) < 1.1  # same loudness
+
+
+def test_vocoder_keeps_a_c_major_triad_apart_from_c_minor() -> None:
+    sr = cpu_config().sample_rate
+    t = np.arange(sr * 2) / sr
+    triad = lambda *midi: sum(0.15 * np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in midi)  # noqa: E731
+    c_major, c_minor = triad(60, 64, 67), triad(60, 63, 67)
+    out = _vocoder_round_trip(c_major)
+    assert chroma_correlation(c_major, out, sr) > 0.95
+    assert chroma_correlation(c_minor, out, sr) < chroma_correlation(c_major, out, sr) - 0.2
 
 
 def test_encoder_is_causal(tiny: CatCodec) -> None:

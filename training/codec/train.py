@@ -3,8 +3,10 @@
     nice -n 10 python training/codec/train.py --data ~/.cache/musicgrammar/codec_data \
         --out musicgrammar/weights/codec --config cpu --minutes 15 --seed 0
 
-Losses: multi-scale mel (7 windows 32..2048, log + linear L1) x 15, commitment x 0.25 and codebook x 1
-(factorized L2-normalized codes learned by gradient). Quantizer dropout is inside the model. Codes
+Losses: multi-scale mel on the decoded wave (7 windows 32..2048, log + linear L1) x 15, commitment x 0.25
+and codebook x 1 (factorized L2-normalized codes learned by gradient). With the magnitude head, also
+the head's own 80 ms spectra against the input's (L1 of log magnitude + spectral convergence) x 10:
+the fine-resolution term that makes the codec keep pitch. Quantizer dropout is inside the model. Codes
 unused for a while are re-seeded from current encodings (keeps the 1024-entry books alive in a short run).
 """
 
@@ -41,6 +43,15 @@ def batches(audio: np.ndarray, batch: int, length: int, rng: np.random.Generator
                     break
             out[i] = crop
         yield torch.from_numpy(out)
+
+
+def spectral_loss(target: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+    """Magnitude head: target and predicted natural-log magnitudes (B, frames, bins) -> L1 of the log
+    magnitudes (floor 1e-2, as in the target) + spectral convergence of the magnitudes."""
+    pred = (predicted.clamp(max=8.0).exp() + 1e-2).log()
+    ref_mag, pred_mag = target.exp(), pred.exp()
+    convergence = torch.linalg.norm(ref_mag - pred_mag) / torch.linalg.norm(ref_mag).clamp(min=1e-6)
+    return (target - pred).abs().mean() + convergence
 
 
 def revive_dead_codes(model: CatCodec, usage: torch.Tensor, q: QuantizerOutput, threshold: float) -> int:
@@ -100,6 +111,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=1.5e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--mel-weight", type=float, default=15.0)
+    p.add_argument("--spec-weight", type=float, default=10.0,
+                   help="magnitude head: L1 log-magnitude + spectral convergence of its frames")
     p.add_argument("--wave-weight", type=float, default=0.0, help="L1 on the waveform (EnCodec uses 0.1 x mel)")
     p.add_argument("--commit-weight", type=float, default=0.25)
     p.add_argument("--codebook-weight", type=float, default=1.0)
@@ -140,10 +153,14 @@ def main() -> None:
         for group in opt.param_groups:
             group["lr"] = lr
         x = x.to(device)
-        recon, q = model(x)
-        recon = recon[:, delay:]  # the decoder lags the input by `delay` samples (half a patch)
+        recon, q, frames = model(x)
+        recon = recon[:, delay:]  # the decoder lags the input by `delay` samples
         loss_mel = mel(x[:, :-delay], recon)
         loss = args.mel_weight * loss_mel + args.commit_weight * q.commitment + args.codebook_weight * q.codebook
+        loss_spec = torch.zeros(())
+        if cfg.head == "magnitude" and args.spec_weight:
+            loss_spec = spectral_loss(model.target_log_magnitude(x), frames)
+            loss = loss + args.spec_weight * loss_spec
         if args.wave_weight:
             loss = loss + args.wave_weight * (recon - x[:, :-delay]).abs().mean()
         opt.zero_grad(set_to_none=True)
@@ -159,7 +176,8 @@ def main() -> None:
             revived = revive_dead_codes(model, usage, q, threshold=0.02 / cfg.codebook_size)
         if step % 25 == 0:
             used = int((usage > 0.1 / cfg.codebook_size).sum())
-            row = {"step": step, "t": round(elapsed, 1), "lr": lr, "mel": round(float(loss_mel), 4),
+            row = {"step": step, "t": round(elapsed, 1), "lr": lr, "mel": round(loss_mel.item(), 4),
+                   "spec": round(loss_spec.item(), 4),
                    "commit": round(float(q.commitment), 4), "codebook": round(float(q.codebook), 4),
                    "codes_in_use": used, "revived": revived}
             if step % 100 == 0:  # do the codes matter? decode the batch with its codes shuffled across clips

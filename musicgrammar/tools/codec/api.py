@@ -106,7 +106,7 @@ def encode(
 
 def decode(codes: np.ndarray, *, model: "CatCodec | None" = None) -> np.ndarray:
     """codes (levels, frames) -> float32 wave at the codec's sample rate (frames * hop samples),
-    aligned with the encoded input (the decoder's half-patch delay is removed)."""
+    aligned with the encoded input (the decoder's delay, ``cfg.delay`` samples, is removed)."""
     import torch
 
     model = model or load_codec()

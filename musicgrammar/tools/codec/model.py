@@ -11,16 +11,24 @@ There are no convolutions: patchify is a reshape. Every attention is causal over
 ``context_seconds``, so a streaming run that keeps the last window of keys/values (``StreamState``)
 computes what the batch run computes.
 
-The last inverse patchify is spectral (Vocos-style): each 100 Hz frame predicts the log-magnitude and
-phase of a synth_overlap*patch-sample frame, inverse-FFT, periodic Hann window, overlap-add at hop ``patch``. A
-plain Linear(128 -> 240) waveform head, trained with the mel loss alone, collapsed to one fixed
-patch repeated every frame (output independent of the codes); the spectral head gives the mel loss a
-direct path to the magnitudes. It stays causal: frame t only adds to samples >= t * patch, so the
-output is the input delayed by ``CodecConfig.delay`` samples, compensated in the API.
+The last inverse patchify is spectral (Vocos-style): each 100 Hz frame predicts the spectrum of a
+synth_frame = synth_overlap * patch sample frame, inverse FFT, Hann window, overlap-add at hop ``patch``.
+Two heads:
+- "complex": log-magnitude and phase per frame. A plain Linear(128 -> 240) waveform head, trained with
+  the mel loss alone, collapsed to one fixed patch repeated every frame; this head gives the mel loss a
+  direct path to the magnitudes, but with 20 ms frames and a free phase it kept no pitch.
+- "magnitude" (shipped): log-magnitude only, trained against the input's own spectrum of the frame;
+  the phase comes from a phase-locked vocoder (``vocoder_phase``): every bin takes the phase of its
+  nearest spectral peak, advanced frame by frame at that peak's interpolated frequency, so a steady
+  partial stays one coherent sinusoid across the overlapping frames. The rule is causal and keeps its
+  running phase in the stream state.
+Both are causal: frame t only adds to samples >= t * patch, so the output is the input delayed by
+``CodecConfig.delay`` samples, compensated in the API.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -189,6 +197,7 @@ class StreamState:
     pending: Tensor | None = None  # encoder: (B, n < hop) samples waiting for the next push
     history: Tensor | None = None  # encoder: (B, analysis_window - patch) samples before this chunk
     tail: Tensor | None = None  # decoder: (B, (synth_overlap - 1) * patch) overlap-add still owed
+    phase: Tensor | None = None  # decoder, magnitude head: (B, bins) running vocoder phase, float64
 
 
 class CatCodec(nn.Module):
@@ -207,14 +216,28 @@ class CatCodec(nn.Module):
         self.quantizer = ResidualQuantizer(cfg)
         # Decoder mirrors it: stage i', then a linear that splits each frame into `patch` frames of i-1.
         self.dec_stages = nn.ModuleList(Stage(cfg, i) for i in range(len(cfg.stages)))
+        self.bins = cfg.synth_frame // 2 + 1
+        head_out = (2 if cfg.head == "complex" else 1) * self.bins
         self.dec_out = nn.ModuleList(
-            nn.Linear(s.dim, 2 * (cfg.synth_overlap * cfg.patch // 2 + 1) if i == 0 else dims[i - 1] * s.patch)
+            self._head(dims[0], head_out, cfg.head_hidden) if i == 0 else nn.Linear(s.dim, dims[i - 1] * s.patch)
             for i, s in enumerate(cfg.stages)
         )
-        # A periodic Hann window overlap-added at hop n/K sums to K/2: scale it to sum to 1.
         k = cfg.synth_overlap
-        self.register_buffer("synth_window", torch.hann_window(k * cfg.patch, periodic=True) * 2 / k,
-                             persistent=False)
+        hann = torch.hann_window(cfg.synth_frame, periodic=True)
+        if cfg.head == "complex":
+            # A periodic Hann window overlap-added at hop n/K sums to K/2: scale it to sum to 1.
+            self.register_buffer("synth_window", hann * 2 / k, persistent=False)
+        else:
+            # The magnitude head's frames are spectra of Hann-windowed input, so a frame comes back
+            # already Hann-shaped; windowed once more, the overlap-added Hann^2 sums to 3K/8.
+            self.register_buffer("synth_window", hann * 8 / (3 * k), persistent=False)
+            self.register_buffer("target_window", hann, persistent=False)
+
+    @staticmethod
+    def _head(dim: int, out: int, hidden: int) -> nn.Module:
+        if hidden <= 0:
+            return nn.Linear(dim, out)
+        return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, out))
 
     # ------------------------------------------------------------------------------------------
     def new_state(self) -> StreamState:
@@ -246,15 +269,59 @@ class CatCodec(nn.Module):
             state.positions[i] += x.shape[1]
         return x, state
 
+    def target_log_magnitude(self, wave: Tensor) -> Tensor:
+        """The magnitude head's training target: wave (B, T), T a multiple of patch -> (B, T/patch, bins),
+        the natural-log magnitude (floor 1e-2) of the synth_frame samples that end with each patch
+        (zeros before the start), Hann-windowed."""
+        n, p = self.cfg.synth_frame, self.cfg.patch
+        frames = F.pad(wave, (n - p, 0)).unfold(1, n, p)  # (B, T/patch, n)
+        return (torch.fft.rfft(frames * self.target_window).abs() + 1e-2).log()
+
+    @torch.no_grad()
+    def vocoder_phase(self, log_mag: Tensor, state: StreamState) -> Tensor:
+        """Phase for magnitude-only frames: log_mag (B, F0, bins) -> phase (B, F0, bins).
+
+        Peaks are local maxima; each peak's frequency is refined by a parabola through its log-magnitude
+        and its two neighbours. Every bin belongs to its nearest peak. A bin's running phase advances by
+        its peak's frequency times the hop each frame (2*pi*f_bins/K radians); a bin then takes its
+        peak's running phase plus pi times its own index: a Hann-windowed sinusoid centred in the frame
+        has a spectrum that alternates sign from bin to bin, so this puts each partial in the middle of
+        the frame, with the running phase there."""
+        b, f, bins = log_mag.shape
+        lm = log_mag.double()
+        idx = torch.arange(bins, device=lm.device)
+        left, mid, right = lm[..., :-2], lm[..., 1:-1], lm[..., 2:]
+        is_peak = torch.zeros_like(lm, dtype=torch.bool)
+        is_peak[..., 1:-1] = (mid > left) & (mid >= right)
+        curve = left - 2 * mid + right
+        offset = torch.zeros_like(lm)
+        offset[..., 1:-1] = torch.where(curve < 0, 0.5 * (left - right) / curve.clamp(max=-1e-9), 0.0).clamp(-0.5, 0.5)
+        # nearest peak per bin: the last peak at or below it, the first at or above it, the closer one
+        big = 2 * bins
+        below = torch.where(is_peak, idx, -big).cummax(-1).values
+        above = torch.where(is_peak, idx, big).flip(-1).cummin(-1).values.flip(-1)
+        owner = torch.where((idx - below) <= (above - idx), below, above)
+        owner = torch.where((owner < 0) | (owner >= bins), idx.expand_as(owner), owner)  # no peak: itself
+        freq = owner + offset.gather(-1, owner)  # (B, F0, bins) in bins
+        advance = 2 * math.pi * freq / self.cfg.synth_overlap  # radians per hop
+        start = state.phase if state.phase is not None else lm.new_zeros(b, bins)
+        running = torch.remainder(start[:, None] + advance.cumsum(1), 2 * math.pi)  # (B, F0, bins)
+        state.phase = running[:, -1]
+        return (running.gather(-1, owner) + math.pi * idx).float()
+
     def synthesize(self, frames: Tensor, state: StreamState) -> Tensor:
-        """frames (B, F0, 2 * bins) -> wave (B, F0 * patch) by inverse FFT and overlap-add.
+        """frames (B, F0, 2 * bins) or (B, F0, bins) -> wave (B, F0 * patch) by inverse FFT and overlap-add.
 
         Frame t covers samples [t*patch, (t+K)*patch), K = synth_overlap; block t is complete once
         frame t is in. What frames owe to later blocks waits in ``state.tail`` (B, (K-1)*patch).
         """
         b, f, _ = frames.shape
         p, k = self.cfg.patch, self.cfg.synth_overlap
-        log_mag, phase = frames.float().chunk(2, dim=-1)  # (B, F0, bins) each
+        if self.cfg.head == "complex":
+            log_mag, phase = frames.float().chunk(2, dim=-1)  # (B, F0, bins) each
+        else:
+            log_mag = frames.float()
+            phase = self.vocoder_phase(log_mag, state)
         spec = torch.polar(log_mag.clamp(max=8.0).exp(), phase)
         seg = torch.fft.irfft(spec, n=k * p) * self.synth_window  # (B, F0, K*p)
         out = seg.new_zeros(b, (f + k - 1) * p)
@@ -265,9 +332,8 @@ class CatCodec(nn.Module):
         state.tail = out[:, f * p :]
         return out[:, : f * p]
 
-    def decode_latent(self, latent: Tensor, state: StreamState | None = None) -> tuple[Tensor, StreamState]:
-        """latent (B, F, D_last) -> wave (B, F * hop), delayed by ``cfg.delay`` samples."""
-        state = state or self.new_state()
+    def decode_frames(self, latent: Tensor, state: StreamState) -> Tensor:
+        """latent (B, F, D_last) -> the head's spectral frames (B, F * hop / patch, head outputs)."""
         x = latent
         for i in reversed(range(len(self.cfg.stages))):
             x, state.caches[i] = self.dec_stages[i](x, state.positions[i], state.caches[i])
@@ -276,15 +342,22 @@ class CatCodec(nn.Module):
             if i:
                 b, f, _ = x.shape
                 x = x.reshape(b, f * self.cfg.stages[i].patch, -1)  # inverse patchify
-        return self.synthesize(x, state), state
+        return x
 
-    def forward(self, wave: Tensor, n_levels: int | None = None) -> tuple[Tensor, QuantizerOutput]:
+    def decode_latent(self, latent: Tensor, state: StreamState | None = None) -> tuple[Tensor, StreamState]:
+        """latent (B, F, D_last) -> wave (B, F * hop), delayed by ``cfg.delay`` samples."""
+        state = state or self.new_state()
+        return self.synthesize(self.decode_frames(latent, state), state), state
+
+    def forward(self, wave: Tensor, n_levels: int | None = None) -> tuple[Tensor, QuantizerOutput, Tensor]:
         """Training pass: wave (B, T) -> reconstruction (B, T) delayed by ``cfg.delay`` samples (compare
-        ``recon[:, delay:]`` with ``wave[:, :-delay]``) and the quantizer's losses."""
+        ``recon[:, delay:]`` with ``wave[:, :-delay]``), the quantizer's losses and the head's spectral
+        frames (B, T / patch, head outputs)."""
         latent, _ = self.encode_latent(wave)
         q = self.quantizer(latent, n_levels)
-        recon, _ = self.decode_latent(q.quantized)
-        return recon, q
+        state = self.new_state()
+        frames = self.decode_frames(q.quantized, state)
+        return self.synthesize(frames, state), q, frames
 
     # ------------------------------------------------------------------------------------------
     @torch.no_grad()
