@@ -27,7 +27,12 @@ from musicgrammar.tools.codec.config import CodecConfig, accelerator_config, cpu
 from musicgrammar.tools.codec.losses import MultiScaleMel
 from musicgrammar.tools.codec.model import CatCodec, QuantizerOutput
 
-CONFIGS = {"cpu": cpu_config, "accelerator": accelerator_config, "tiny": tiny_config}
+CONFIGS = {
+    "cpu": cpu_config,
+    "accelerator": accelerator_config,
+    "tiny": tiny_config,  # for tests: complex head
+    "tiny-magnitude": lambda: tiny_config("magnitude"),
+}
 
 
 def batches(audio: np.ndarray, batch: int, length: int, rng: np.random.Generator):
