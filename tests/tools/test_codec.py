@@ -14,7 +14,7 @@ import torch
 from musicgrammar.errors import UserInputError
 from musicgrammar.tools.codec.config import CodecConfig, cpu_config, tiny_config
 from musicgrammar.tools.codec.io import read_audio
-from musicgrammar.tools.codec.losses import MultiScaleMel, chroma_correlation, si_sdr
+from musicgrammar.tools.codec.losses import MultiScaleMel, chroma_correlation, semitone_filterbank, si_sdr
 from musicgrammar.tools.codec.model import CatCodec
 
 torch.set_num_threads(1)
@@ -283,3 +283,14 @@ def test_cli_reports_bad_input_in_one_line(tmp_path) -> None:
     sf.write(good, np.zeros(2400, np.float32), 24_000)
     r = _cli("tokenize", str(good), "--out", str(tmp_path / "y.npz"), "--levels", "99")
     assert r.returncode == 2 and "levels" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_semitone_bands_put_a4_in_its_own_band_and_a_semitone_apart_from_b_flat() -> None:
+    sr, n = 24_000, 1920
+    bank = semitone_filterbank(sr, n)  # band j is MIDI 33 + j; A4 = MIDI 69 -> band 36
+    t = np.arange(n) / sr
+    def bands_of(hz: float) -> np.ndarray:
+        return bank @ np.abs(np.fft.rfft(np.sin(2 * np.pi * hz * t) * np.hanning(n)))
+    assert int(np.argmax(bands_of(440.0))) == 36
+    assert int(np.argmax(bands_of(466.16))) == 37  # B-flat 4
+    assert int(np.argmax(bands_of(55.0))) == 0  # A1: narrower than an FFT bin, still its own band

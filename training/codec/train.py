@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from musicgrammar.tools.codec.config import CodecConfig, accelerator_config, cpu_config, tiny_config
-from musicgrammar.tools.codec.losses import MultiScaleMel
+from musicgrammar.tools.codec.losses import MultiScaleMel, semitone_filterbank
 from musicgrammar.tools.codec.model import CatCodec, QuantizerOutput
 
 CONFIGS = {
@@ -50,13 +50,20 @@ def batches(audio: np.ndarray, batch: int, length: int, rng: np.random.Generator
         yield torch.from_numpy(out)
 
 
-def spectral_loss(target: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+def spectral_loss(target: torch.Tensor, predicted: torch.Tensor, bands: torch.Tensor | None,
+                  band_weight: float) -> torch.Tensor:
     """Magnitude head: target and predicted natural-log magnitudes (B, frames, bins) -> L1 of the log
-    magnitudes (floor 1e-2, as in the target) + spectral convergence of the magnitudes."""
+    magnitudes (floor 1e-2, as in the target) + spectral convergence of the magnitudes + band_weight x
+    L1 of the log semitone-band magnitudes (bands: (n_bands, bins), losses.semitone_filterbank), the
+    term in which a wrong note costs as much in the bass, where FFT bins are coarse, as in the treble."""
     pred = (predicted.clamp(max=8.0).exp() + 1e-2).log()
     ref_mag, pred_mag = target.exp(), pred.exp()
     convergence = torch.linalg.norm(ref_mag - pred_mag) / torch.linalg.norm(ref_mag).clamp(min=1e-6)
-    return (target - pred).abs().mean() + convergence
+    loss = (target - pred).abs().mean() + convergence
+    if bands is not None and band_weight:
+        ref_bands, pred_bands = ref_mag @ bands.t(), pred_mag @ bands.t()  # (B, frames, n_bands)
+        loss = loss + band_weight * ((ref_bands + 1e-2).log() - (pred_bands + 1e-2).log()).abs().mean()
+    return loss
 
 
 def revive_dead_codes(model: CatCodec, usage: torch.Tensor, q: QuantizerOutput, threshold: float) -> int:
@@ -118,6 +125,8 @@ def main() -> None:
     p.add_argument("--mel-weight", type=float, default=15.0)
     p.add_argument("--spec-weight", type=float, default=10.0,
                    help="magnitude head: L1 log-magnitude + spectral convergence of its frames")
+    p.add_argument("--band-weight", type=float, default=1.0,
+                   help="magnitude head: weight of the semitone-band term inside the spectral loss")
     p.add_argument("--wave-weight", type=float, default=0.0, help="L1 on the waveform (EnCodec uses 0.1 x mel)")
     p.add_argument("--commit-weight", type=float, default=0.25)
     p.add_argument("--codebook-weight", type=float, default=1.0)
@@ -136,6 +145,7 @@ def main() -> None:
     cfg: CodecConfig = CONFIGS[args.config]()
     model = CatCodec(cfg).to(device)
     mel = MultiScaleMel(cfg.sample_rate).to(device)
+    bands = torch.from_numpy(semitone_filterbank(cfg.sample_rate, cfg.synth_frame)).to(device)
     train = np.load(args.data / "train.npy", mmap_mode="r")
     heldout = np.load(args.data / "heldout.npy", mmap_mode="r")
     length = int(args.clip_seconds * cfg.sample_rate) // cfg.hop * cfg.hop
@@ -164,7 +174,7 @@ def main() -> None:
         loss = args.mel_weight * loss_mel + args.commit_weight * q.commitment + args.codebook_weight * q.codebook
         loss_spec = torch.zeros(())
         if cfg.head == "magnitude" and args.spec_weight:
-            loss_spec = spectral_loss(model.target_log_magnitude(x), frames)
+            loss_spec = spectral_loss(model.target_log_magnitude(x), frames, bands, args.band_weight)
             loss = loss + args.spec_weight * loss_spec
         if args.wave_weight:
             loss = loss + args.wave_weight * (recon - x[:, :-delay]).abs().mean()

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["mel_filterbank", "MultiScaleMel", "si_sdr", "chroma", "chroma_correlation"]
+__all__ = ["mel_filterbank", "semitone_filterbank", "MultiScaleMel", "si_sdr", "chroma", "chroma_correlation"]
 
 # CAT/DAC-style scales: windows 2^5 .. 2^11 samples with mel bands growing with the window.
 DEFAULT_WINDOWS: tuple[int, ...] = (32, 64, 128, 256, 512, 1024, 2048)
@@ -34,6 +34,21 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
     bank = np.maximum(0.0, np.minimum(up, down))
     bank *= 2.0 / np.maximum(upper - lower, 1e-9)
     return bank.astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def semitone_filterbank(sample_rate: int, n_fft: int, low_midi: int = 33, bands: int = 84) -> np.ndarray:
+    """Triangular filters centred on equal-tempered semitones (MIDI low_midi, low_midi+1, ...; default
+    A1 = 55 Hz up to G#8), each spanning the neighbouring semitones, or at least the two nearest FFT bins
+    where a semitone is narrower than a bin: (bands, n_fft // 2 + 1) float32. A log-frequency view in
+    which a wrong note is as costly in the bass as in the treble."""
+    freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    bin_hz = sample_rate / n_fft
+    centres = 440.0 * 2.0 ** ((np.arange(low_midi, low_midi + bands) - 69) / 12)
+    centres = centres[centres < sample_rate / 2 - bin_hz]
+    half_width = np.maximum(centres * (2 ** (1 / 12) - 1), bin_hz)[:, None]
+    bank = np.maximum(0.0, 1.0 - np.abs(freqs[None] - centres[:, None]) / half_width)
+    return (bank / bank.sum(1, keepdims=True)).astype(np.float32)
 
 
 class MultiScaleMel(torch.nn.Module):
