@@ -36,7 +36,7 @@ def test_tiny_training_run_learns_and_saves_a_loadable_codec(tmp_path: Path) -> 
     proc = subprocess.run(
         [sys.executable, str(ROOT / "training/codec/train.py"), "--data", str(data), "--out", str(out),
          "--config", "tiny-magnitude", "--max-steps", "60", "--warmup", "5", "--lr", "3e-3", "--batch", "4",
-         "--clip-seconds", "0.8", "--revive-every", "20"],
+         "--clip-seconds", "0.8", "--revive-every", "20", "--vq-warmup", "20"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]

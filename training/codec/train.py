@@ -6,7 +6,9 @@
 Losses: multi-scale mel on the decoded wave (7 windows 32..2048, log + linear L1) x 15, commitment x 0.25
 and codebook x 1 (factorized L2-normalized codes learned by gradient). With the magnitude head, also
 the head's own 80 ms spectra against the input's (L1 of log magnitude + spectral convergence) x 10:
-the fine-resolution term that makes the codec keep pitch. Quantizer dropout is inside the model. Codes
+the fine-resolution term that makes the codec keep pitch. Two schedules keep the codes alive in a
+short run: the first --vq-warmup steps pass the encodings on unsnapped, then the codebooks are seeded
+from them; quantizer dropout starts after --dropout-after of the budget. Quantizer dropout is inside the model. Codes
 unused for a while are re-seeded from current encodings (keeps the 1024-entry books alive in a short run).
 """
 
@@ -53,17 +55,31 @@ def batches(audio: np.ndarray, batch: int, length: int, rng: np.random.Generator
 def spectral_loss(target: torch.Tensor, predicted: torch.Tensor, bands: torch.Tensor | None,
                   band_weight: float) -> torch.Tensor:
     """Magnitude head: target and predicted natural-log magnitudes (B, frames, bins) -> L1 of the log
-    magnitudes (floor 1e-2, as in the target) + spectral convergence of the magnitudes + band_weight x
-    L1 of the log semitone-band magnitudes (bands: (n_bands, bins), losses.semitone_filterbank), the
-    term in which a wrong note costs as much in the bass, where FFT bins are coarse, as in the treble."""
-    pred = (predicted.clamp(max=8.0).exp() + 1e-2).log()
-    ref_mag, pred_mag = target.exp(), pred.exp()
+    magnitudes + spectral convergence of the magnitudes + band_weight x L1 of the log semitone-band
+    magnitudes (bands: (n_bands, bins), losses.semitone_filterbank), the term in which a wrong note
+    costs as much in the bass, where FFT bins are coarse, as in the treble.
+
+    The log-magnitude L1 compares the raw prediction with the floored target (floor 1e-2). Flooring
+    the prediction too would let it sink far below the floor, where the floor's gradient vanishes:
+    a silent bin could then never learn to sound, and the head settles on one average spectrum."""
+    pred_mag = predicted.clamp(max=8.0).exp()
+    ref_mag = target.exp()
     convergence = torch.linalg.norm(ref_mag - pred_mag) / torch.linalg.norm(ref_mag).clamp(min=1e-6)
-    loss = (target - pred).abs().mean() + convergence
+    loss = (target - predicted).abs().mean() + convergence
     if bands is not None and band_weight:
         ref_bands, pred_bands = ref_mag @ bands.t(), pred_mag @ bands.t()  # (B, frames, n_bands)
         loss = loss + band_weight * ((ref_bands + 1e-2).log() - (pred_bands + 1e-2).log()).abs().mean()
     return loss
+
+
+def seed_codebooks(model: CatCodec, q: QuantizerOutput, noise: float = 0.05) -> None:
+    """End of the warm-up: fill every level's codebook with this batch's encodings at that level
+    (drawn with replacement, plus noise), so that the codes start where the encodings are."""
+    with torch.no_grad():
+        for level, z in zip(model.quantizer.levels, q.encodings):
+            pool = z.detach().reshape(-1, z.shape[-1])  # (B*F, c)
+            pick = torch.randint(0, pool.shape[0], (level.codebook.weight.shape[0],))
+            level.codebook.weight.copy_(pool[pick] + noise * torch.randn_like(pool[pick]))
 
 
 def revive_dead_codes(model: CatCodec, usage: torch.Tensor, q: QuantizerOutput, threshold: float) -> int:
@@ -130,6 +146,10 @@ def main() -> None:
     p.add_argument("--wave-weight", type=float, default=0.0, help="L1 on the waveform (EnCodec uses 0.1 x mel)")
     p.add_argument("--commit-weight", type=float, default=0.25)
     p.add_argument("--codebook-weight", type=float, default=1.0)
+    p.add_argument("--vq-warmup", type=int, default=300,
+                   help="steps that pass the encodings on unsnapped before the codebooks are seeded from them")
+    p.add_argument("--dropout-after", type=float, default=0.35,
+                   help="share of the budget trained with every level before quantizer dropout starts")
     p.add_argument("--revive-every", type=int, default=0, help="re-seed dead codes every N steps (0: never)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
@@ -168,10 +188,15 @@ def main() -> None:
         for group in opt.param_groups:
             group["lr"] = lr
         x = x.to(device)
-        recon, q, frames = model(x)
+        warm = step < args.vq_warmup
+        # Quantizer dropout from the first step collapses the decoder onto one average spectrum (the
+        # one-level examples carry too little to learn from); it starts once the codes mean something.
+        model.quantizer.dropout = cfg.quantizer_dropout if progress >= args.dropout_after else 0.0
+        recon, q, frames = model(x, snap=not warm)
         recon = recon[:, delay:]  # the decoder lags the input by `delay` samples
         loss_mel = mel(x[:, :-delay], recon)
-        loss = args.mel_weight * loss_mel + args.commit_weight * q.commitment + args.codebook_weight * q.codebook
+        commit_weight = 0.0 if warm else args.commit_weight  # during the warm-up the codes are not used yet
+        loss = args.mel_weight * loss_mel + commit_weight * q.commitment + args.codebook_weight * q.codebook
         loss_spec = torch.zeros(())
         if cfg.head == "magnitude" and args.spec_weight:
             loss_spec = spectral_loss(model.target_log_magnitude(x), frames, bands, args.band_weight)
@@ -182,19 +207,23 @@ def main() -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if step == args.vq_warmup - 1:
+            seed_codebooks(model, q)
+            usage.fill_(1.0 / cfg.codebook_size)
         with torch.no_grad():  # usage EMA per level (B*F codes per step)
             for i in range(q.codes.shape[1]):
                 counts = torch.bincount(q.codes[:, i].flatten().cpu(), minlength=cfg.codebook_size).float()
                 usage[i] = 0.95 * usage[i] + 0.05 * counts / counts.sum()
         revived = 0
-        if args.revive_every and step % args.revive_every == 0 and step > 0 and progress < 0.8:
+        if args.revive_every and step % args.revive_every == 0 and step > args.vq_warmup and progress < 0.8:
             revived = revive_dead_codes(model, usage, q, threshold=0.02 / cfg.codebook_size)
         if step % 25 == 0:
             used = int((usage > 0.1 / cfg.codebook_size).sum())
             row = {"step": step, "t": round(elapsed, 1), "lr": lr, "mel": round(loss_mel.item(), 4),
                    "spec": round(loss_spec.item(), 4),
                    "commit": round(float(q.commitment), 4), "codebook": round(float(q.codebook), 4),
-                   "codes_in_use": used, "revived": revived}
+                   "codes_in_use": used, "revived": revived,
+                   "batch_codes_level0": int(q.codes[:, 0].unique().numel())}
             if step % 100 == 0:  # do the codes matter? decode the batch with its codes shuffled across clips
                 with torch.no_grad():
                     wrong, _ = model.decode_latent(q.quantized.roll(1, 0))

@@ -39,6 +39,10 @@ class CodecConfig:
     # Decoder head: "complex" predicts log-magnitude and phase per synthesis frame; "magnitude" predicts
     # the log-magnitude only and takes the phase from a phase-locked vocoder (model.vocoder_phase).
     head: str = "complex"
+    # Encoder input per patch, besides its samples and log spectrum: the log energies of 84 semitone
+    # bands (A1..G#8) and the frame's mean log level, with that mean taken out of both spectra, so that
+    # the notes, not the loudness, are what varies most in the features the quantizer sees.
+    pitch_features: bool = False
     head_hidden: int = 0  # > 0: a GELU hidden layer of this width before the head's output
     ffn_mult: int = 4
     layer_scale: float = 0.01  # initial residual-branch scale (CAT: 0.01)
@@ -124,7 +128,7 @@ def cpu_config() -> CodecConfig:
     80 ms spectra in (961 bins, 12.5 Hz apart: enough to tell semitones apart from ~200 Hz up) and a
     magnitude head over 80 ms synthesis frames with vocoder phase. The complex head with 20 ms frames
     (``CodecConfig()``) kept loudness and envelope but lost pitch (model card, history)."""
-    return CodecConfig(analysis_window=1920, synth_overlap=8, head="magnitude", head_hidden=512)
+    return CodecConfig(analysis_window=1920, synth_overlap=8, head="magnitude", head_hidden=512, pitch_features=True)
 
 
 def accelerator_config() -> CodecConfig:
@@ -140,6 +144,7 @@ def accelerator_config() -> CodecConfig:
         synth_overlap=8,
         head="magnitude",
         head_hidden=1024,
+        pitch_features=True,
         context_seconds=10.0,
         levels=32,
     )
@@ -150,6 +155,7 @@ def tiny_config(head: str = "complex") -> CodecConfig:
     return CodecConfig(
         head=head,
         head_hidden=8 if head == "magnitude" else 0,
+        pitch_features=head == "magnitude",
         sample_rate=4_000,
         patch=20,
         analysis_window=60,

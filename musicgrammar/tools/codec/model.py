@@ -1,7 +1,8 @@
 """CAT-style codec: patchify -> causal Transformer stages -> residual factorized quantizer -> mirror.
 
 Shapes (shipped config, B = batch, T = samples, F = 25 Hz code frames, L = levels):
-    wave (B, T) -> patches (B, T/240, 240) ++ their log spectra (B, T/240, 121) -> Linear
+    wave (B, T) -> patches (B, T/240, 240) ++ their log spectra (B, T/240, 961) ++ 84 semitone-band
+    log energies ++ level (shipped config) -> Linear
     -> stage 0 (100 Hz, 128) -> merge 2 frames -> Linear -> stage 1 (50 Hz, 192) -> merge 2 -> Linear
     -> stage 2 (25 Hz, 256) = latent (B, F, 256)
     latent -> residual quantizer -> codes (B, L, F) and quantized latent (B, F, 256)
@@ -36,6 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from musicgrammar.tools.codec.config import CodecConfig
+from musicgrammar.tools.codec.losses import semitone_filterbank
 
 __all__ = ["CatCodec", "Block", "ResidualQuantizer", "StreamState", "QuantizerOutput"]
 
@@ -136,11 +138,13 @@ class FactorizedLevel(nn.Module):
     def lookup(self, codes: Tensor) -> Tensor:
         return self.out_proj(F.normalize(self.codebook(codes), dim=-1))
 
-    def forward(self, residual: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    def forward(self, residual: Tensor, snap: bool = True) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """``snap=False`` passes the normalized encoding itself on (the codes are still chosen): the
+        trainer's warm-up, before the codebooks are seeded from real encodings."""
         z = F.normalize(self.in_proj(residual), dim=-1)  # (B, F, c)
         book = F.normalize(self.codebook.weight, dim=-1)  # (K, c)
         codes = (z @ book.t()).argmax(-1)  # (B, F): max cosine = min L2 on the sphere
-        q = book[codes]
+        q = book[codes] if snap else z
         commitment = (z - q.detach()).pow(2).mean(-1)  # (B, F)
         codebook = (q - z.detach()).pow(2).mean(-1)
         q_st = z + (q - z).detach()  # straight-through: gradients reach the encoder
@@ -154,10 +158,10 @@ class ResidualQuantizer(nn.Module):
         self.dropout = cfg.quantizer_dropout
         self.levels = nn.ModuleList(FactorizedLevel(dim, cfg.code_dim, cfg.codebook_size) for _ in range(cfg.levels))
 
-    def forward(self, latent: Tensor, n_levels: int | None = None) -> QuantizerOutput:
+    def forward(self, latent: Tensor, n_levels: int | None = None, snap: bool = True) -> QuantizerOutput:
         """latent (B, F, D). In training, a random share of examples keeps only a random prefix of the
         levels (quantizer dropout), so that every prefix decodes on its own. An explicit ``n_levels``
-        turns dropout off."""
+        turns dropout off. ``snap=False``: see ``FactorizedLevel.forward``."""
         b = latent.shape[0]
         total = len(self.levels) if n_levels is None else n_levels
         if not 1 <= total <= len(self.levels):
@@ -169,7 +173,7 @@ class ResidualQuantizer(nn.Module):
         residual, out = latent, torch.zeros_like(latent)
         codes, commit, book, encodings = [], latent.new_zeros(()), latent.new_zeros(()), []
         for i, level in enumerate(self.levels[:total]):
-            q, c, lc, lb, z = level(residual)
+            q, c, lc, lb, z = level(residual, snap)
             mask = (keep > i).to(latent.dtype)  # (B,)
             out = out + q * mask[:, None, None]
             residual = residual - q
@@ -207,8 +211,13 @@ class CatCodec(nn.Module):
         dims = [s.dim for s in cfg.stages]
         # Encoder: a linear after each patchify (merge `patch` frames of the previous stage).
         bins = cfg.analysis_window // 2 + 1
+        features = cfg.patch + bins
+        if cfg.pitch_features:
+            bank = torch.from_numpy(semitone_filterbank(cfg.sample_rate, cfg.analysis_window))  # (bands, bins)
+            self.register_buffer("semitone_bank", bank, persistent=False)
+            features += bank.shape[0] + 1
         self.enc_in = nn.ModuleList(
-            nn.Linear(cfg.patch + bins if i == 0 else dims[i - 1] * s.patch, s.dim)
+            nn.Linear(features if i == 0 else dims[i - 1] * s.patch, s.dim)
             for i, s in enumerate(cfg.stages)
         )
         self.register_buffer("analysis_win", torch.hann_window(cfg.analysis_window, periodic=False), persistent=False)
@@ -260,8 +269,14 @@ class CatCodec(nn.Module):
         padded = torch.cat((history, wave), 1)
         state.history = padded[:, padded.shape[1] - (w - p) :]
         frames = padded.unfold(1, w, p)  # (B, T/240, w)
-        log_spec = (torch.fft.rfft(frames * self.analysis_win).abs() + 1e-4).log10()
-        x = torch.cat((x, log_spec), -1)
+        mag = torch.fft.rfft(frames * self.analysis_win).abs()
+        log_spec = (mag + 1e-4).log10()
+        if self.cfg.pitch_features:
+            log_bands = (mag @ self.semitone_bank.t() + 1e-4).log10()  # (B, T/240, 84)
+            level = log_spec.mean(-1, keepdim=True)
+            x = torch.cat((x, log_spec - level, log_bands - level, level), -1)
+        else:
+            x = torch.cat((x, log_spec), -1)
         for i, (proj, stage) in enumerate(zip(self.enc_in, self.enc_stages)):
             p = self.cfg.stages[i].patch
             x = proj(x.reshape(b, x.shape[1] // p, x.shape[2] * p))  # merge p frames: (B, T', p*D)
@@ -349,12 +364,13 @@ class CatCodec(nn.Module):
         state = state or self.new_state()
         return self.synthesize(self.decode_frames(latent, state), state), state
 
-    def forward(self, wave: Tensor, n_levels: int | None = None) -> tuple[Tensor, QuantizerOutput, Tensor]:
+    def forward(self, wave: Tensor, n_levels: int | None = None, snap: bool = True
+                ) -> tuple[Tensor, QuantizerOutput, Tensor]:
         """Training pass: wave (B, T) -> reconstruction (B, T) delayed by ``cfg.delay`` samples (compare
         ``recon[:, delay:]`` with ``wave[:, :-delay]``), the quantizer's losses and the head's spectral
-        frames (B, T / patch, head outputs)."""
+        frames (B, T / patch, head outputs). ``snap=False`` skips the codebook lookup (warm-up)."""
         latent, _ = self.encode_latent(wave)
-        q = self.quantizer(latent, n_levels)
+        q = self.quantizer(latent, n_levels, snap)
         state = self.new_state()
         frames = self.decode_frames(q.quantized, state)
         return self.synthesize(frames, state), q, frames
