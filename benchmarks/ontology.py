@@ -115,7 +115,7 @@ def main() -> None:
 
     import pretty_midi
 
-    from musicgrammar.tools.render import import_fluidsynth
+    from musicgrammar.tools.synth_library import import_fluidsynth
 
     fluidsynth = import_fluidsynth()
 

@@ -54,15 +54,13 @@ for _name in COMMAND_MODULES:
 
 
 def _import_fluidsynth_quietly() -> None:
-    """pyfluidsynth (imported by pretty_midi too) prints where it found libfluidsynth to stdout when
-    the CI variable is set; import it once here with that line discarded so `--json` and one-line errors stay clean."""
-    import contextlib
-    import io
+    """Import pyfluidsynth before any command does, with its CI-only stdout line discarded."""
+    from musicgrammar.errors import ModelError
+    from musicgrammar.tools.synth_library import import_fluidsynth
 
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            import fluidsynth  # noqa: F401
-    except (ImportError, OSError):  # no libfluidsynth: rendering reports it when asked
+        import_fluidsynth()
+    except ModelError:  # no libfluidsynth: rendering reports it when asked
         pass
 
 

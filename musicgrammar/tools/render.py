@@ -9,37 +9,21 @@ the stems; both are scaled by one factor so that the mix peaks at -1 dBFS and ne
 
 from __future__ import annotations
 
-import contextlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
 from musicgrammar.errors import ModelError, UserInputError
 from musicgrammar.ontologies import Score
 from musicgrammar.tools.io import atomic_write
+from musicgrammar.tools.synth_library import import_fluidsynth
 
-__all__ = ["RenderResult", "find_soundfont", "import_fluidsynth", "render_parts", "render_score", "save_pianoroll", "timgm_soundfont", "FLUIDR3"]
+__all__ = ["RenderResult", "find_soundfont", "render_parts", "render_score", "save_pianoroll", "timgm_soundfont", "FLUIDR3"]
 
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 _PEAK = 10 ** (-1.0 / 20.0)  # -1 dBFS
 _DRUM_CHANNEL = 9
-
-
-def import_fluidsynth() -> ModuleType:
-    """The pyfluidsynth module, or ModelError when libfluidsynth is missing.
-
-    pyfluidsynth prints where it found the library to stdout whenever the CI environment variable is
-    set; that line would corrupt the CLI's `--json` output, so it is discarded.
-    """
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            import fluidsynth
-    except ImportError as exc:  # pyfluidsynth without libfluidsynth raises ImportError too
-        raise ModelError(f"FluidSynth is not available ({exc}); install libfluidsynth3 / fluidsynth") from exc
-    return fluidsynth
 
 
 def timgm_soundfont() -> Path:

@@ -94,7 +94,7 @@ class Renderer:
     """One FluidSynth instance per soundfont, loaded once; renders note lists to mono float32."""
 
     def __init__(self, soundfonts: list[Path]) -> None:
-        from musicgrammar.tools.render import import_fluidsynth
+        from musicgrammar.tools.synth_library import import_fluidsynth
 
         fluidsynth = import_fluidsynth()
         self.synths = []
