@@ -25,7 +25,9 @@ import numpy as np
 import torch
 
 from musicgrammar.tools.codec import api
-from musicgrammar.tools.codec.losses import MultiScaleMel, chroma_correlation, si_sdr
+from musicgrammar.tools.codec.losses import MultiScaleMel, chroma_correlation, fundamental_hz, harmonic_tone, si_sdr
+
+TONE_MIDI = (40, 45, 52, 57, 64, 69, 76, 81)  # E2 .. A5: steady harmonic notes for the pitch check
 
 
 def load_clips(data: Path, limit: int | None) -> list[np.ndarray]:
@@ -62,6 +64,33 @@ def bench_cat(model, clips: list[np.ndarray], levels: int, sr: int) -> dict:
     return {"bitrate": model.cfg.bitrate(levels), "outs": outs, "enc": t_enc, "dec": t_dec}
 
 
+def tone_pitch(round_trip, sr: int) -> tuple[float, int]:
+    """Steady harmonic notes (losses.harmonic_tone, 2 s each) through ``round_trip`` (wave -> wave):
+    the median absolute error of the decoded fundamental in cents, and how many of the notes come
+    back within 50 cents (the right semitone)."""
+    errors = []
+    for midi in TONE_MIDI:
+        tone = harmonic_tone(midi, 2.0, sr)
+        f0 = fundamental_hz(round_trip(tone), sr)
+        true = 440.0 * 2.0 ** ((midi - 69) / 12)
+        errors.append(abs(1200 * np.log2(f0 / true)) if f0 > 0 else 2400.0)
+    return float(np.median(errors)), int(sum(e < 50 for e in errors))
+
+
+def opus_round_trip(wave: np.ndarray, kbps: float, sr: int) -> np.ndarray:
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, wave, sr, format="OGG", subtype="OPUS", compression_level=_opus_level(kbps))
+    buf.seek(0)
+    return sf.read(buf, dtype="float32")[0]
+
+
+def _opus_level(kbps: float) -> float:
+    # libsndfile maps compression level 0..1 linearly onto Opus bitrates 256..6 kbit/s (mono).
+    return float(np.clip(1.0 - (kbps * 1000 - 6000) / 250_000, 0.0, 1.0))
+
+
 def bench_ceiling(model, clips: list[np.ndarray]) -> dict:
     """The magnitude head's ceiling: the vocoder fed each clip's own unquantized spectra (not a codec:
     it shows how much of the distance is the phase rule's and how much the codes')."""
@@ -81,8 +110,7 @@ def bench_ceiling(model, clips: list[np.ndarray]) -> dict:
 def bench_opus(clips: list[np.ndarray], kbps: float, sr: int) -> dict:
     import soundfile as sf
 
-    # libsndfile maps compression level 0..1 linearly onto Opus bitrates 256..6 kbit/s (mono).
-    level = float(np.clip(1.0 - (kbps * 1000 - 6000) / 250_000, 0.0, 1.0))
+    level = _opus_level(kbps)
     t_enc = t_dec = 0.0
     total_bytes, outs = 0, []
     for clip in clips:
@@ -133,6 +161,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, default=Path.home() / ".cache/musicgrammar/codec_data")
     p.add_argument("--weights", type=Path, default=None, help="codec folder (default: the shipped one)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="another codec folder (e.g. an earlier checkpoint) measured in the same run at 6 levels")
     p.add_argument("--clips", type=int, default=None, help="held-out clips to use (default: all)")
     p.add_argument("--levels", default="2,4,6,12")
     p.add_argument("--encodec-seconds", type=float, default=60.0, help="audio for the EnCodec speed runs")
@@ -153,6 +183,10 @@ def main() -> None:
     rows: list[tuple[str, dict]] = []
     for k in [int(v) for v in args.levels.split(",")]:
         rows.append((f"CAT (this codec), {k} levels", bench_cat(model, clips, k, sr)))
+        print(rows[-1][0], flush=True)
+    baseline = api.load_codec(args.baseline) if args.baseline else None
+    if baseline is not None:
+        rows.append(("baseline: earlier checkpoint, 6 levels", bench_cat(baseline, clips, 6, sr)))
         print(rows[-1][0], flush=True)
     if model.cfg.head == "magnitude":
         rows.append(("ceiling: vocoder on the input's own spectra (unquantized)", bench_ceiling(model, clips)))
@@ -216,6 +250,21 @@ def main() -> None:
                 " distance punishes. It is not yet a usable music codec.",
                 "",
             ]
+    tone_rows = [(f"CAT (this codec), {k} levels", model, k) for k in (2, 6)]
+    if baseline is not None:
+        tone_rows.append(("baseline: earlier checkpoint, 6 levels", baseline, 6))
+    lines += [
+        f"Pitch of steady notes: {len(TONE_MIDI)} harmonic tones (6 partials, amplitudes 1/n, 2 s each, MIDI"
+        f" {', '.join(map(str, TONE_MIDI))}) through each codec; the decoded fundamental against the played one.",
+        "",
+        "| system | median error (cents) ↓ | notes within 50 cents ↑ |",
+        "|---|---:|---:|",
+    ]
+    for name, codec, k in tone_rows:
+        med, ok = tone_pitch(lambda w, c=codec, k=k: api.decode(api.encode(w, sr, k, model=c), model=c), sr)
+        lines.append(f"| {name} | {med:.0f} | {ok} / {len(TONE_MIDI)} |")
+    med, ok = tone_pitch(lambda w: opus_round_trip(w, 6, sr), sr)
+    lines += [f"| Opus 6 kbps | {med:.0f} | {ok} / {len(TONE_MIDI)} |", ""]
     lines += [
         "Metrics: mel distance = mean over 7 STFT windows (32..2048 samples) of the L1 distance of log10 mel"
         " spectra; SI-SDR on the waveform; chroma corr. = mean per-frame (4096 samples) Pearson correlation of"

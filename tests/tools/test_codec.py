@@ -294,3 +294,28 @@ def test_semitone_bands_put_a4_in_its_own_band_and_a_semitone_apart_from_b_flat(
     assert int(np.argmax(bands_of(440.0))) == 36
     assert int(np.argmax(bands_of(466.16))) == 37  # B-flat 4
     assert int(np.argmax(bands_of(55.0))) == 0  # A1: narrower than an FFT bin, still its own band
+
+
+def test_pitch_basis_puts_a4_on_its_own_partial_a_third_of_a_semitone_grid() -> None:
+    from musicgrammar.tools.codec.basis import LOW_MIDI, hann_lobe, pitch_basis
+
+    sr, n = 24_000, 1920
+    tonal, noise = pitch_basis(sr, n)  # partial p is MIDI LOW_MIDI + p / 3
+    a4 = (69 - LOW_MIDI) * 3
+    t = np.arange(n) / sr
+    spectrum = np.abs(np.fft.rfft(np.sin(2 * np.pi * 440.0 * t) * np.hanning(n)))
+    fit = tonal @ spectrum / (tonal**2).sum(1)  # each partial's least-squares amplitude alone
+    assert int(np.argmax(fit)) == a4
+    assert int(np.argmax(tonal[a4])) == round(440.0 / (sr / n))  # bin 35 (12.5 Hz bins)
+    assert hann_lobe(np.array([0.0, 1.0, 2.0])).tolist() == [1.0, 0.5, 0.0]
+    assert noise.shape[1] == n // 2 + 1 and noise.max() <= 1.0
+
+
+def test_pitch_head_outputs_log_magnitudes_that_the_vocoder_plays() -> None:
+    cfg = dataclasses.replace(tiny_config("magnitude"), head_basis="pitch")
+    model = CatCodec(cfg).eval()
+    frames = model.decode_frames(torch.zeros(1, 3, cfg.stages[-1].dim), model.new_state())
+    assert frames.shape == (1, 3 * cfg.hop // cfg.patch, cfg.synth_frame // 2 + 1)
+    assert torch.isfinite(frames).all()
+    with pytest.raises(ValueError, match="head_basis"):
+        dataclasses.replace(tiny_config("complex"), head_basis="pitch")

@@ -39,10 +39,17 @@ class CodecConfig:
     # Decoder head: "complex" predicts log-magnitude and phase per synthesis frame; "magnitude" predicts
     # the log-magnitude only and takes the phase from a phase-locked vocoder (model.vocoder_phase).
     head: str = "complex"
+    # The magnitude head's output space: "bins" predicts every FFT bin's log magnitude; "pitch" predicts
+    # the log amplitudes of partials on a third-of-a-semitone grid plus noise bands (codec.basis).
+    head_basis: str = "bins"
     # Encoder input per patch, besides its samples and log spectrum: the log energies of 84 semitone
     # bands (A1..G#8) and the frame's mean log level, with that mean taken out of both spectra, so that
     # the notes, not the loudness, are what varies most in the features the quantizer sees.
     pitch_features: bool = False
+    # Encoder spectra: 0 -> log10(magnitude + 1e-4); > 0 -> natural log(magnitude + input_floor). With
+    # the 80 dB-deep log10 floor the noise between partials dominated the features and a probe learned
+    # pitch several times slower than with ln(magnitude + 1e-2) (model card).
+    input_floor: float = 0.0
     head_hidden: int = 0  # > 0: a GELU hidden layer of this width before the head's output
     ffn_mult: int = 4
     layer_scale: float = 0.01  # initial residual-branch scale (CAT: 0.01)
@@ -60,6 +67,8 @@ class CodecConfig:
             raise ValueError("analysis_window must be >= patch and synth_overlap an even number >= 2")
         if self.head not in ("complex", "magnitude"):
             raise ValueError(f"head must be 'complex' or 'magnitude', got {self.head!r}")
+        if self.head_basis not in ("bins", "pitch") or (self.head_basis == "pitch" and self.head != "magnitude"):
+            raise ValueError(f"head_basis must be 'bins', or 'pitch' with the magnitude head, got {self.head_basis!r}")
         if self.head == "magnitude" and self.synth_overlap < 4:
             raise ValueError("the magnitude head needs synth_overlap >= 4 (squared-Hann overlap-add)")
         if self.stages[0].patch != 1:
@@ -122,13 +131,14 @@ class CodecConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def cpu_config() -> CodecConfig:
+def cpu_config(head_basis: str = "pitch") -> CodecConfig:
     """The shipped model: ~7 M parameters, 25 Hz codes, trainable within an hour on 2 CPU cores.
 
     80 ms spectra in (961 bins, 12.5 Hz apart: enough to tell semitones apart from ~200 Hz up) and a
     magnitude head over 80 ms synthesis frames with vocoder phase. The complex head with 20 ms frames
     (``CodecConfig()``) kept loudness and envelope but lost pitch (model card, history)."""
-    return CodecConfig(analysis_window=1920, synth_overlap=8, head="magnitude", head_hidden=512, pitch_features=True)
+    return CodecConfig(analysis_window=1920, synth_overlap=8, head="magnitude", head_basis=head_basis,
+                       head_hidden=512, pitch_features=True, input_floor=1e-2)
 
 
 def accelerator_config() -> CodecConfig:

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["mel_filterbank", "semitone_filterbank", "MultiScaleMel", "si_sdr", "chroma", "chroma_correlation"]
+__all__ = ["mel_filterbank", "semitone_filterbank", "MultiScaleMel", "si_sdr", "chroma", "chroma_correlation",
+           "harmonic_tone", "fundamental_hz"]
 
 # CAT/DAC-style scales: windows 2^5 .. 2^11 samples with mel bands growing with the window.
 DEFAULT_WINDOWS: tuple[int, ...] = (32, 64, 128, 256, 512, 1024, 2048)
@@ -122,3 +123,31 @@ def chroma_correlation(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> fl
     loud = a.sum(1) > 1e-3 * max(float(a.sum(1).max(initial=0.0)), 1e-12)
     vals = [np.corrcoef(x, y)[0, 1] for x, y in zip(a[loud], b[loud]) if x.std() > 0 and y.std() > 0]
     return float(np.mean(vals)) if vals else 0.0
+
+
+def harmonic_tone(midi: float, seconds: float, sample_rate: int, partials: int = 6, level: float = 0.3) -> np.ndarray:
+    """A steady bowed-string-like note: partials at n x f0 with amplitudes 1/n, 20 ms fade in and out."""
+    f0 = 440.0 * 2.0 ** ((midi - 69) / 12)
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    wave = sum(np.sin(2 * np.pi * n * f0 * t) / n for n in range(1, partials + 1) if n * f0 < sample_rate / 2)
+    fade = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.02)
+    return (level * wave / np.abs(wave).max() * fade).astype(np.float32)
+
+
+def fundamental_hz(wave: np.ndarray, sample_rate: int, low: float = 40.0, high: float = 1500.0) -> float:
+    """The fundamental of a steady note: the candidate f0 (1-cent grid, low..high Hz) whose first five
+    harmonics gather the most log-spectral energy, each harmonic read at its nearest FFT bin; the middle
+    half of the wave is analysed. 0.0 for silence."""
+    mid = wave[len(wave) // 4 : 3 * len(wave) // 4].astype(np.float64)
+    if not len(mid) or np.abs(mid).max() < 1e-6:
+        return 0.0
+    spec = np.abs(np.fft.rfft(mid * np.hanning(len(mid))))
+    log_spec = np.log(spec + 1e-3 * spec.max())
+    bin_hz = sample_rate / len(mid)
+    cands = low * 2.0 ** (np.arange(int(1200 * np.log2(high / low))) / 1200)
+    score = np.zeros_like(cands)
+    for n in range(1, 6):
+        idx = np.round(n * cands / bin_hz).astype(int)
+        ok = idx < len(spec)
+        score[ok] += log_spec[idx[ok]] / n  # lower harmonics count more: no octave-below answers
+    return float(cands[int(np.argmax(score))])

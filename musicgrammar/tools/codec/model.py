@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from musicgrammar.tools.codec.basis import PitchBasisHead
 from musicgrammar.tools.codec.config import CodecConfig
 from musicgrammar.tools.codec.losses import semitone_filterbank
 
@@ -228,7 +229,7 @@ class CatCodec(nn.Module):
         self.bins = cfg.synth_frame // 2 + 1
         head_out = (2 if cfg.head == "complex" else 1) * self.bins
         self.dec_out = nn.ModuleList(
-            self._head(dims[0], head_out, cfg.head_hidden) if i == 0 else nn.Linear(s.dim, dims[i - 1] * s.patch)
+            self._head(cfg, head_out) if i == 0 else nn.Linear(s.dim, dims[i - 1] * s.patch)
             for i, s in enumerate(cfg.stages)
         )
         k = cfg.synth_overlap
@@ -243,7 +244,10 @@ class CatCodec(nn.Module):
             self.register_buffer("target_window", hann, persistent=False)
 
     @staticmethod
-    def _head(dim: int, out: int, hidden: int) -> nn.Module:
+    def _head(cfg: CodecConfig, out: int) -> nn.Module:
+        dim, hidden = cfg.stages[0].dim, cfg.head_hidden
+        if cfg.head_basis == "pitch":
+            return PitchBasisHead(dim, hidden, cfg.sample_rate, cfg.synth_frame)
         if hidden <= 0:
             return nn.Linear(dim, out)
         return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, out))
@@ -270,9 +274,11 @@ class CatCodec(nn.Module):
         state.history = padded[:, padded.shape[1] - (w - p) :]
         frames = padded.unfold(1, w, p)  # (B, T/240, w)
         mag = torch.fft.rfft(frames * self.analysis_win).abs()
-        log_spec = (mag + 1e-4).log10()
+        floor = self.cfg.input_floor
+        log = (lambda m: (m + floor).log()) if floor > 0 else (lambda m: (m + 1e-4).log10())
+        log_spec = log(mag)
         if self.cfg.pitch_features:
-            log_bands = (mag @ self.semitone_bank.t() + 1e-4).log10()  # (B, T/240, 84)
+            log_bands = log(mag @ self.semitone_bank.t())  # (B, T/240, 84)
             level = log_spec.mean(-1, keepdim=True)
             x = torch.cat((x, log_spec - level, log_bands - level, level), -1)
         else:
@@ -364,16 +370,17 @@ class CatCodec(nn.Module):
         state = state or self.new_state()
         return self.synthesize(self.decode_frames(latent, state), state), state
 
-    def forward(self, wave: Tensor, n_levels: int | None = None, snap: bool = True
-                ) -> tuple[Tensor, QuantizerOutput, Tensor]:
+    def forward(self, wave: Tensor, n_levels: int | None = None, snap: bool = True, synthesize: bool = True
+                ) -> tuple[Tensor | None, QuantizerOutput, Tensor]:
         """Training pass: wave (B, T) -> reconstruction (B, T) delayed by ``cfg.delay`` samples (compare
         ``recon[:, delay:]`` with ``wave[:, :-delay]``), the quantizer's losses and the head's spectral
-        frames (B, T / patch, head outputs). ``snap=False`` skips the codebook lookup (warm-up)."""
+        frames (B, T / patch, head outputs). ``snap=False`` skips the codebook lookup (warm-up);
+        ``synthesize=False`` skips the waveform (None) when only the frames are trained."""
         latent, _ = self.encode_latent(wave)
         q = self.quantizer(latent, n_levels, snap)
         state = self.new_state()
         frames = self.decode_frames(q.quantized, state)
-        return self.synthesize(frames, state), q, frames
+        return (self.synthesize(frames, state) if synthesize else None), q, frames
 
     # ------------------------------------------------------------------------------------------
     @torch.no_grad()
