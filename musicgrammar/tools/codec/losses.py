@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["mel_filterbank", "semitone_filterbank", "MultiScaleMel", "si_sdr", "chroma", "chroma_correlation",
-           "harmonic_tone", "fundamental_hz"]
+           "harmonic_tone", "fundamental_hz", "pitch_class_matrix"]
 
 # CAT/DAC-style scales: windows 2^5 .. 2^11 samples with mel bands growing with the window.
 DEFAULT_WINDOWS: tuple[int, ...] = (32, 64, 128, 256, 512, 1024, 2048)
@@ -98,6 +98,18 @@ def si_sdr(ref: np.ndarray, est: np.ndarray, eps: float = 1e-9) -> float:
     return float(10 * np.log10((np.dot(target, target) + eps) / (np.dot(noise, noise) + eps)))
 
 
+@lru_cache(maxsize=8)
+def pitch_class_matrix(sample_rate: int, n_fft: int, low: float = 60.0, high: float = 2000.0) -> np.ndarray:
+    """(n_fft // 2 + 1, 12) float32: 1 where an FFT bin between low and high Hz belongs to a pitch class
+    (C = 0, each bin to its nearest equal-tempered semitone), else 0."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    keep = (freqs > low) & (freqs < high)
+    out = np.zeros((len(freqs), 12), np.float32)
+    pcs = np.round(12 * np.log2(freqs[keep] / 261.6256)).astype(int) % 12
+    out[np.nonzero(keep)[0], pcs] = 1.0
+    return out
+
+
 def chroma(wave: np.ndarray, sample_rate: int, frame: int = 4096) -> np.ndarray:
     """Pitch-class energy per frame: (frames, 12), from STFT bins between 60 Hz and 2 kHz (C = 0)."""
     n = len(wave) // frame
@@ -105,13 +117,7 @@ def chroma(wave: np.ndarray, sample_rate: int, frame: int = 4096) -> np.ndarray:
         return np.zeros((0, 12))
     frames = wave[: n * frame].reshape(n, frame) * np.hanning(frame)
     spec = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(frame, 1.0 / sample_rate)
-    keep = (freqs > 60) & (freqs < 2000)
-    pcs = np.round(12 * np.log2(freqs[keep] / 261.6256)).astype(int) % 12
-    out = np.zeros((n, 12))
-    for pc in range(12):
-        out[:, pc] = spec[:, keep][:, pcs == pc].sum(axis=1)
-    return out
+    return spec @ pitch_class_matrix(sample_rate, frame).astype(np.float64)
 
 
 def chroma_correlation(ref: np.ndarray, est: np.ndarray, sample_rate: int) -> float:
