@@ -64,17 +64,19 @@ def bench_cat(model, clips: list[np.ndarray], levels: int, sr: int) -> dict:
     return {"bitrate": model.cfg.bitrate(levels), "outs": outs, "enc": t_enc, "dec": t_dec}
 
 
-def tone_pitch(round_trip, sr: int) -> tuple[float, int]:
+def tone_pitch(round_trip, sr: int) -> tuple[float, int, int]:
     """Steady harmonic notes (losses.harmonic_tone, 2 s each) through ``round_trip`` (wave -> wave):
-    the median absolute error of the decoded fundamental in cents, and how many of the notes come
-    back within 50 cents (the right semitone)."""
+    the median absolute error of the decoded fundamental in cents, how many notes come back within 50
+    cents (the right note) and how many in the right pitch class (any octave)."""
     errors = []
     for midi in TONE_MIDI:
         tone = harmonic_tone(midi, 2.0, sr)
         f0 = fundamental_hz(round_trip(tone), sr)
         true = 440.0 * 2.0 ** ((midi - 69) / 12)
-        errors.append(abs(1200 * np.log2(f0 / true)) if f0 > 0 else 2400.0)
-    return float(np.median(errors)), int(sum(e < 50 for e in errors))
+        errors.append(1200 * np.log2(f0 / true) if f0 > 0 else 6000.0)
+    cents = np.abs(np.array(errors))
+    octave_off = np.abs((np.array(errors) + 600) % 1200 - 600)
+    return float(np.median(cents)), int((cents < 50).sum()), int((octave_off < 50).sum())
 
 
 def opus_round_trip(wave: np.ndarray, kbps: float, sr: int) -> np.ndarray:
@@ -250,6 +252,14 @@ def main() -> None:
                 " distance punishes. It is not yet a usable music codec.",
                 "",
             ]
+        else:
+            lines += [
+                f"Pitch content at 1.5 kbps: chroma corr. {cat15['chroma']:.2f} (Opus 6 kbps {opus6['chroma']:.2f},"
+                f" Opus 12 kbps {results['Opus 12 kbps (libsndfile Ogg/Opus)']['chroma']:.2f}). The mel ratio"
+                " flatters the codec against Opus 6 kbps, which drops the band above ~4 kHz that the log-mel"
+                " distance punishes; SI-SDR stays negative because the decoder makes its own phase (vocoder).",
+                "",
+            ]
     tone_rows = [(f"CAT (this codec), {k} levels", model, k) for k in (2, 6)]
     if baseline is not None:
         tone_rows.append(("baseline: earlier checkpoint, 6 levels", baseline, 6))
@@ -257,14 +267,14 @@ def main() -> None:
         f"Pitch of steady notes: {len(TONE_MIDI)} harmonic tones (6 partials, amplitudes 1/n, 2 s each, MIDI"
         f" {', '.join(map(str, TONE_MIDI))}) through each codec; the decoded fundamental against the played one.",
         "",
-        "| system | median error (cents) ↓ | notes within 50 cents ↑ |",
-        "|---|---:|---:|",
+        "| system | median error (cents) ↓ | right note (within 50 cents) ↑ | right pitch class, any octave ↑ |",
+        "|---|---:|---:|---:|",
     ]
     for name, codec, k in tone_rows:
-        med, ok = tone_pitch(lambda w, c=codec, k=k: api.decode(api.encode(w, sr, k, model=c), model=c), sr)
-        lines.append(f"| {name} | {med:.0f} | {ok} / {len(TONE_MIDI)} |")
-    med, ok = tone_pitch(lambda w: opus_round_trip(w, 6, sr), sr)
-    lines += [f"| Opus 6 kbps | {med:.0f} | {ok} / {len(TONE_MIDI)} |", ""]
+        med, ok, pc = tone_pitch(lambda w, c=codec, k=k: api.decode(api.encode(w, sr, k, model=c), model=c), sr)
+        lines.append(f"| {name} | {med:.0f} | {ok} / {len(TONE_MIDI)} | {pc} / {len(TONE_MIDI)} |")
+    med, ok, pc = tone_pitch(lambda w: opus_round_trip(w, 6, sr), sr)
+    lines += [f"| Opus 6 kbps | {med:.0f} | {ok} / {len(TONE_MIDI)} | {pc} / {len(TONE_MIDI)} |", ""]
     lines += [
         "Metrics: mel distance = mean over 7 STFT windows (32..2048 samples) of the L1 distance of log10 mel"
         " spectra; SI-SDR on the waveform; chroma corr. = mean per-frame (4096 samples) Pearson correlation of"

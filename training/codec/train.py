@@ -93,16 +93,19 @@ def spectral_loss(target: torch.Tensor, predicted: torch.Tensor, bands: torch.Te
     return loss
 
 
-def chroma_loss(target: torch.Tensor, predicted: torch.Tensor, pitch_classes: torch.Tensor) -> torch.Tensor:
-    """1 - centred cosine of the 12 pitch-class powers (bins 60 Hz-2 kHz, losses.pitch_class_matrix
-    (bins, 12)) of target and predicted frames (B, frames, bins, natural-log magnitudes), weighted by each
-    frame's share of the batch's power: the benchmark's chroma agreement as a loss. Measured on a
-    probe that merges 4 frames into one code frame: without it the frame chroma stayed at -0.02 after
-    400 steps, with it (weight 1) it reached 0.34."""
+def profile_loss(target: torch.Tensor, predicted: torch.Tensor, projection: torch.Tensor) -> torch.Tensor:
+    """1 - centred cosine of the powers of target and predicted frames (B, frames, bins; natural-log
+    magnitudes) summed into the columns of ``projection`` (bins, P), weighted by each frame's share of the
+    batch's power. With the 12 pitch classes (losses.pitch_class_matrix) it is the benchmark's chroma
+    agreement as a loss; with the 84 semitone bands (losses.semitone_filterbank, transposed) the same for
+    notes, octave included.
+
+    Measured on a probe that merges 4 frames into one code frame: without the pitch-class term the frame
+    chroma stayed at -0.02 after 400 steps, with it (weight 1 beside the spectral loss) it reached 0.34."""
     ref_pow, pred_pow = (2 * target).exp(), (2 * predicted.clamp(max=8.0)).exp()
-    ref_pc, pred_pc = ref_pow @ pitch_classes, pred_pow @ pitch_classes  # (B, frames, 12)
-    cos = torch.nn.functional.cosine_similarity(ref_pc - ref_pc.mean(-1, keepdim=True),
-                                                pred_pc - pred_pc.mean(-1, keepdim=True), dim=-1, eps=1e-6)
+    ref_p, pred_p = ref_pow @ projection, pred_pow @ projection  # (B, frames, P)
+    cos = torch.nn.functional.cosine_similarity(ref_p - ref_p.mean(-1, keepdim=True),
+                                                pred_p - pred_p.mean(-1, keepdim=True), dim=-1, eps=1e-6)
     weight = ref_pow.sum(-1)
     return ((1 - cos) * weight).sum() / weight.sum().clamp(min=1e-9)
 
@@ -184,7 +187,10 @@ def main() -> None:
     p.add_argument("--floor-rel", type=float, default=0.01,
                    help="magnitude head: floor of the spectral loss relative to the clip's loudest bin (0: absolute 1e-2)")
     p.add_argument("--chroma-weight", type=float, default=1.0,
-                   help="magnitude head: weight of the pitch-class agreement term (chroma_loss)")
+                   help="magnitude head: weight of the pitch-class agreement term (profile_loss)")
+    p.add_argument("--note-weight", type=float, default=0.0,
+                   help="magnitude head: weight of the semitone-band agreement term (octave-aware profile_loss)")
+    p.add_argument("--init", type=Path, default=None, help="start from this codec folder (a second stage)")
     p.add_argument("--abs-weight", type=float, default=0.1,
                    help="magnitude head, with --floor-rel: weight of the absolute-floor (1e-2) log-magnitude L1")
     p.add_argument("--wave-weight", type=float, default=0.0, help="L1 on the waveform (EnCodec uses 0.1 x mel)")
@@ -208,7 +214,15 @@ def main() -> None:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           ("cpu" if args.device == "auto" else args.device))
     cfg: CodecConfig = CONFIGS[args.config]()
-    model = CatCodec(cfg).to(device)
+    if args.init is not None:
+        from safetensors.torch import load_file
+
+        cfg = CodecConfig.from_dict(json.loads((args.init / "config.json").read_text()))
+        model = CatCodec(cfg)
+        model.load_state_dict(load_file(str(args.init / "model.safetensors")))
+        model = model.to(device)
+    else:
+        model = CatCodec(cfg).to(device)
     mel = MultiScaleMel(cfg.sample_rate).to(device)
     bands = torch.from_numpy(semitone_filterbank(cfg.sample_rate, cfg.synth_frame)).to(device)
     pitch_classes = torch.from_numpy(pitch_class_matrix(cfg.sample_rate, cfg.synth_frame)).to(device)
@@ -255,8 +269,10 @@ def main() -> None:
                                       args.floor_rel, args.abs_weight)
             loss = loss + args.spec_weight * loss_spec
             if args.chroma_weight:
-                loss_chroma = chroma_loss(target, frames, pitch_classes)
+                loss_chroma = profile_loss(target, frames, pitch_classes)
                 loss = loss + args.chroma_weight * loss_chroma
+            if args.note_weight:
+                loss = loss + args.note_weight * profile_loss(target, frames, bands.t())
         if args.wave_weight:
             loss = loss + args.wave_weight * (recon - x[:, :-delay]).abs().mean()
         opt.zero_grad(set_to_none=True)
