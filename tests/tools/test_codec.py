@@ -319,3 +319,37 @@ def test_pitch_head_outputs_log_magnitudes_that_the_vocoder_plays() -> None:
     assert torch.isfinite(frames).all()
     with pytest.raises(ValueError, match="head_basis"):
         dataclasses.replace(tiny_config("complex"), head_basis="pitch")
+
+
+def _shipped_round_trip(wave: np.ndarray, levels: int = 6) -> np.ndarray:
+    from musicgrammar.tools.codec import api
+
+    model = api.load_codec()
+    return api.decode(api.encode(wave, model.cfg.sample_rate, levels, model=model), model=model)
+
+
+@pytest.mark.parametrize(
+    ("played", "parallel"),
+    [((60, 64, 67), (60, 63, 67)),  # C major against C minor
+     ((55, 59, 62), (55, 58, 62)),  # G major against G minor
+     ((57, 60, 64), (57, 61, 64)),  # A minor against A major
+     ((62, 66, 69), (62, 65, 69))],  # D major against D minor
+)
+def test_shipped_codec_at_1_5_kbps_keeps_a_triad_apart_from_its_parallel_mode(played, parallel) -> None:
+    from musicgrammar.tools.codec.losses import harmonic_tone
+
+    sr = cpu_config().sample_rate
+    chord = lambda notes: sum(harmonic_tone(m, 2.0, sr, level=0.2) for m in notes)  # noqa: E731
+    decoded = _shipped_round_trip(chord(played))
+    assert chroma_correlation(chord(played), decoded, sr) > 0.6
+    assert chroma_correlation(chord(played), decoded, sr) > chroma_correlation(chord(parallel), decoded, sr) + 0.05
+
+
+def test_fundamental_estimate_reads_the_played_note() -> None:
+    from musicgrammar.tools.codec.losses import fundamental_hz, harmonic_tone
+
+    sr = 24_000
+    for midi in (40, 57, 69, 81):  # E2, A3, A4, A5
+        f0 = fundamental_hz(harmonic_tone(midi, 1.0, sr), sr)
+        assert abs(1200 * np.log2(f0 / (440.0 * 2 ** ((midi - 69) / 12)))) < 5
+    assert fundamental_hz(np.zeros(sr, np.float32), sr) == 0.0
