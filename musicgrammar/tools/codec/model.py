@@ -18,7 +18,9 @@ Two heads:
 - "complex": log-magnitude and phase per frame. A plain Linear(128 -> 240) waveform head, trained with
   the mel loss alone, collapsed to one fixed patch repeated every frame; this head gives the mel loss a
   direct path to the magnitudes, but with 20 ms frames and a free phase it kept no pitch.
-- "magnitude" (shipped): log-magnitude only, trained against the input's own spectrum of the frame;
+- "magnitude" (shipped): log-magnitude only, trained against the input's own spectrum of the frame
+  (with ``head_basis="pitch"``, the shipped one, through partials on a third-of-a-semitone grid and
+  noise bands: ``codec.basis``);
   the phase comes from a phase-locked vocoder (``vocoder_phase``): every bin takes the phase of its
   nearest spectral peak, advanced frame by frame at that peak's interpolated frequency, so a steady
   partial stays one coherent sinusoid across the overlapping frames. The rule is causal and keeps its
