@@ -7,7 +7,7 @@
 Losses of the shipped recipe (magnitude head): the head's own 80 ms spectra against the input's, x 10
 (``spectral_loss``: L1 of log magnitudes and of log semitone bands, both floored 40 dB below the clip's
 peak, plus 0.1 x the same with an absolute floor) and the pitch-class agreement of those spectra x 10
-(``chroma_loss``); commitment x 0.25 and codebook x 1 (factorized L2-normalized codes learned by
+(``profile_loss``; --note-weight adds it over the 84 semitone bands); commitment x 0.25 and codebook x 1 (factorized L2-normalized codes learned by
 gradient). With --mel-weight > 0 (and always for the complex head) the decoded wave also gets the
 multi-scale mel loss (7 windows 32..2048), which costs the vocoder and overlap-add on every step.
 Schedules that keep the codes alive in a short run: the first --vq-warmup steps pass the encodings on
@@ -70,7 +70,9 @@ def spectral_loss(target: torch.Tensor, predicted: torch.Tensor, bands: torch.Te
     at 0.00 after 300 steps; with the relative floor it reached 0.45 at 300 and 0.64 at 800 steps.
 
     floor_rel = 0: the earlier loss, L1 of the raw prediction against the floored target (floor 1e-2)
-    plus spectral convergence of the magnitudes.
+    plus spectral convergence of the magnitudes. The prediction is left unfloored there: floored, it
+    could sink far below the floor where the gradient vanishes, and a silent bin would never learn to
+    sound.
 
     abs_weight (with floor_rel > 0) adds that weight x the L1 of log magnitudes floored at 1e-2 on both
     sides: the quiet passages and reverb tails under the relative floor keep their level."""
