@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -64,11 +65,36 @@ def _import_fluidsynth_quietly() -> None:
         pass
 
 
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """Click's exception classes: typer raises those of the click it bundles, not of `import click`."""
+    types: list[type[BaseException]] = []
+    for module_name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        types.append(module.ClickException)
+    return tuple(types)
+
+
+def _usage_line(exc: Any) -> str:
+    """One line for a usage error: the message, and which command's --help to read."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "musicgrammar"
+    return f"error: {message} (see `{command} --help`)"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning project errors into one line and an exit code."""
+    """Entry point: run the app; every error a user can cause ends as one line on stderr and an exit code.
+
+    Exit codes: 0 done, 1 invalid result, 2 bad input or usage, 3 model error, 4 LLM provider
+    unavailable, 5 missing optional dependency, 6 store error, 7 folder busy, 130 interrupted.
+    """
     from musicgrammar.errors import MusicGrammarError
 
     _import_fluidsynth_quietly()
+    click_errors = _click_exception_types()
 
     try:
         # with standalone_mode=False click returns the code of `typer.Exit(n)` instead of exiting
@@ -76,20 +102,22 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except MusicGrammarError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except click_errors as exc:
+        # usage mistakes (bad option value, unknown option or command, missing argument): one line, exit 2
+        typer.echo(_usage_line(exc), err=True)
+        sys.exit(2)
+    except OSError as exc:
+        # an input or output path the system refused: name it, in one line
+        where = ": ".join(str(part) for part in (exc.filename, exc.filename2) if part)
+        typer.echo(f"error: {where + ': ' if where else ''}{exc.strerror or exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ __all__ = [
     "ProviderUnavailableError",
     "MissingExtraError",
     "StoreError",
+    "RunBusyError",
 ]
 
 
@@ -72,3 +73,13 @@ class StoreError(MusicGrammarError):
     """The retrieval store is missing, locked by another builder, or corrupt."""
 
     exit_code = 6
+
+
+class RunBusyError(MusicGrammarError):
+    """Another process holds the folder's lock (a run, or a resume of it, is already working there)."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from musicgrammar.errors import UserInputError
+from musicgrammar.limits import MAX_INPUT_BYTES
 
 __all__ = ["MAX_INPUT_BYTES", "atomic_write", "check_input_file"]
 
-# Input files (JSON, MIDI, MusicXML, ABC) larger than this are refused.
-MAX_INPUT_BYTES = 10 * 1024 * 1024
 # The process umask, read once at import (os.umask can only be read by setting it).
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -45,17 +44,25 @@ def atomic_write(path: str | Path, suffix: str | None = None, make_parents: bool
     With `make_parents=False` a missing output folder is a UserInputError rather than created.
     """
     target = Path(path)
-    if make_parents:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    elif not target.parent.exists():
-        raise UserInputError("the output folder does not exist", path=str(target.parent))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+    if target.is_dir():
+        raise UserInputError("is a folder; give a file name", path=str(target))
+    try:
+        if make_parents:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        elif not target.parent.exists():
+            raise UserInputError("the output folder does not exist", path=str(target.parent))
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+    except OSError as exc:
+        raise UserInputError(f"cannot write here ({exc.strerror})", path=str(target)) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs get the usual permissions
     try:
         yield tmp
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)  # replaces a symbolic link at `target` rather than writing through it
+        except OSError as exc:
+            raise UserInputError(f"cannot write the file ({exc.strerror})", path=str(target)) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

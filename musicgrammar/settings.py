@@ -6,8 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from musicgrammar.errors import UserInputError
+from musicgrammar.limits import MAX_ITERS
 
 __all__ = ["Settings", "get_settings"]
 
@@ -28,7 +31,7 @@ class Settings(BaseSettings):
     lm: str = Field(default="local", description="'local' for the offline engine, else a litellm model string.")
     lm_timeout_s: float = Field(default=60.0, gt=0, description="LLM request timeout in seconds.")
     lm_retries: int = Field(default=2, ge=0, le=10, description="Retries with validator feedback.")
-    max_iters: int = Field(default=3, ge=1, le=20, description="Design-loop iteration budget.")
+    max_iters: int = Field(default=3, ge=MAX_ITERS[0], le=MAX_ITERS[1], description="Design-loop iteration budget.")
     sample_rate: int = Field(default=44100, ge=8000, le=96000, description="Render sample rate (Hz).")
     device: str = Field(default="auto", description="'auto' (cuda when available), 'cpu' or 'cuda'.")
     torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads for small models.")
@@ -40,4 +43,10 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process; a bad MUSICGRAMMAR_* value is a one-line error naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        raise UserInputError(error["msg"].replace("Value error, ", ""), field=f"MUSICGRAMMAR_{name.upper()}") from None

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from musicgrammar.limits import DURATION_S, MAX_ITERS
+
 __all__ = ["register", "load_design", "BatchRun"]
 
 
@@ -35,22 +37,28 @@ def _print_result(result: Any, json_out: bool) -> int:
     return 0 if summary["valid"] else 1
 
 
+def _note_moved(result: Any) -> None:
+    if result.moved_aside is not None:
+        typer.echo(f"note: the earlier content of {result.out_dir} was moved to {result.moved_aside}", err=True)
+
+
 def compose_command(
     prompt: Annotated[Optional[str], typer.Argument(help="What to compose, in words.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default: runs/<run id>).")] = None,
-    lm: Annotated[str, typer.Option("--lm", help="'local' (offline engine) or a litellm model string.")] = "local",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same piece.")] = 0,
-    max_iters: Annotated[int, typer.Option("--max-iters", min=1, max=20, help="Iteration budget of the design loop.")] = 3,
-    duration: Annotated[Optional[float], typer.Option("--duration", help="Target length in seconds (8-600).")] = None,
+    lm: Annotated[Optional[str], typer.Option("--lm", help="'local' (offline engine) or a litellm model string [env MUSICGRAMMAR_LM; default local].")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed (0 .. 2^64-1): the same seed gives the same piece [default 0].")] = None,
+    max_iters: Annotated[Optional[int], typer.Option("--max-iters", help=f"Iteration budget of the design loop, {MAX_ITERS[0]}-{MAX_ITERS[1]} [env MUSICGRAMMAR_MAX_ITERS; default 3].")] = None,
+    duration: Annotated[Optional[float], typer.Option("--duration", help=f"Target length in seconds ({DURATION_S[0]:g}-{DURATION_S[1]:g}).")] = None,
     fallback: Annotated[Optional[str], typer.Option("--fallback", help="'local': use the engine if the LLM is unreachable.")] = None,
     resume_id: Annotated[Optional[str], typer.Option("--resume", help="Continue an interrupted run (RUN_ID or its folder).")] = None,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Skip WAV rendering (MIDI and MusicXML only).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds other files: they are moved aside to <out>.old-N, never deleted.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
 ) -> None:
     """Compose a piece from a prompt: retrieve, weave, compose, realize, validate, critique, render, judge."""
     from musicgrammar.errors import UserInputError
-    from musicgrammar.graphs.runner import compose, resume
-    from musicgrammar.ontologies import Constraints
+    from musicgrammar.graphs.options import RunOptions
+    from musicgrammar.graphs.runner import check_prompt, compose, resume
 
     if resume_id:
         result = resume(resume_id, progress=_progress(json_out))
@@ -59,13 +67,12 @@ def compose_command(
         raise UserInputError("give a prompt (it may be empty: \"\"), or --resume RUN_ID", field="PROMPT")
     if fallback not in (None, "local"):
         raise UserInputError("the only fallback is 'local'", field="--fallback")
-    overrides = None
-    if duration is not None:
-        if not 8 <= duration <= 600:
-            raise UserInputError(f"{duration:g} s is outside 8-600 s", field="--duration")
-        overrides = Constraints(duration_s=duration)
-    result = compose(prompt, out_dir=out, lm=lm, seed=seed, max_iters=max_iters, overrides=overrides,
-                     fallback_local=fallback == "local", audio=not no_audio, progress=_progress(json_out))  # fmt: skip
+    # everything is checked before a folder is made
+    check_prompt(prompt)
+    options = RunOptions.build(lm=lm, seed=seed, max_iters=max_iters, duration_s=duration,
+                               fallback_local=fallback == "local" or None, audio=False if no_audio else None)  # fmt: skip
+    result = compose(prompt, out_dir=out, options=options, force=force, progress=_progress(json_out))
+    _note_moved(result)
     raise typer.Exit(_print_result(result, json_out))
 
 

@@ -22,8 +22,21 @@ SCHEMA_TYPES = ("Composition", "CompositionSpec", "Score")
 _SCORE_SUFFIXES = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".abc")
 
 
-def validate_file(path: Path) -> tuple[str, Any]:
-    """Validate a JSON file: (kind, ValidationReport). Pydantic errors become SCHEMA findings.
+def _unknown_field_findings(body: Any, model: Any, lenient: bool) -> list[Any]:
+    """UNKNOWN_FIELD findings: errors, or (lenient) warnings that the key was dropped."""
+    from musicgrammar.ontologies.files import unknown_fields
+    from musicgrammar.ontologies.validation import Finding, Severity
+
+    severity = Severity.WARNING if lenient else Severity.ERROR
+    message = "unknown field, dropped" if lenient else "the grammar has no field of this name"
+    return [Finding(code="UNKNOWN_FIELD", severity=severity, path=path, message=message,
+                    fix="fix the field's name (see `musicgrammar ontology schema`), or pass --lenient to drop it")
+            for path in unknown_fields(body, model)]  # fmt: skip
+
+
+def validate_file(path: Path, lenient: bool = False) -> tuple[str, Any]:
+    """Validate a JSON file: (kind, ValidationReport). Pydantic errors become SCHEMA findings, keys the
+    grammar does not know UNKNOWN_FIELD findings (errors; warnings with `lenient`).
 
     Raises UserInputError when the file cannot be read or is not a grammar object at all.
     """
@@ -57,11 +70,14 @@ def validate_file(path: Path) -> tuple[str, Any]:
                         fix="give the field a value of the documented type and range (see `musicgrammar ontology schema`)")  # fmt: skip
             )
         return kind, ValidationReport(findings=findings)
+    unknown = _unknown_field_findings(body, model, lenient)
     if kind == "composition":
-        return kind, validate_composition(obj)  # type: ignore[arg-type]
-    if kind == "spec":
-        return kind, validate_spec(obj)  # type: ignore[arg-type]
-    return kind, validate_score(obj)  # type: ignore[arg-type]
+        report = validate_composition(obj)  # type: ignore[arg-type]
+    elif kind == "spec":
+        report = validate_spec(obj)  # type: ignore[arg-type]
+    else:
+        report = validate_score(obj)  # type: ignore[arg-type]
+    return kind, ValidationReport(findings=unknown + report.findings)
 
 
 def _print_report(path: Path, kind: str, report: Any) -> None:
@@ -87,9 +103,10 @@ def register(app: typer.Typer) -> None:
     def validate(
         file: Annotated[Path, typer.Argument(help="A Composition, CompositionSpec or Score JSON file, or a MIDI/MusicXML/ABC score.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        lenient: Annotated[bool, typer.Option("--lenient", help="Unknown fields are warnings (dropped), not errors.")] = False,
     ) -> None:
         """Check a JSON file against the grammar: exit 0 valid, 1 invalid, 2 unreadable."""
-        kind, report = validate_file(file)
+        kind, report = validate_file(file, lenient=lenient)
         if as_json:
             payload = {
                 "file": str(file),
@@ -119,9 +136,12 @@ def register(app: typer.Typer) -> None:
         soundfont: Annotated[Path | None, typer.Option(help="GM soundfont (.sf2); default FluidR3_GM or TimGM6mb.")] = None,
         tail: Annotated[float, typer.Option(help="Seconds of release tail after the last bar.", min=0.0, max=10.0)] = 1.5,
         dry: Annotated[bool, typer.Option("--dry", help="No reverb or chorus (renders about twice as fast).")] = False,
+        lenient: Annotated[bool, typer.Option("--lenient", help="Drop unknown fields of a JSON file with a warning.")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds other files: they are moved aside to <out>.old-N.")] = False,
     ) -> None:
         """Render to score.mid, score.musicxml, mix.wav, stems/<part>.wav and pianoroll.png."""
         from musicgrammar.errors import UserInputError
+        from musicgrammar.graphs.rundir import folder_lock, prepare_output_folder
         from musicgrammar.ontologies import Composition, CompositionSpec
         from musicgrammar.ontologies.files import load_any
         from musicgrammar.tools.io import load_score, save_midi, save_musicxml
@@ -130,7 +150,7 @@ def register(app: typer.Typer) -> None:
         if file.suffix.lower() in _SCORE_SUFFIXES:
             score = load_score(file)
         else:
-            obj = load_any(file)
+            obj = load_any(file, unknown="warn" if lenient else "error", warn=lambda line: typer.echo(f"warning: {line}", err=True))
             if isinstance(obj, CompositionSpec):
                 raise UserInputError("a CompositionSpec has no notes to render; give a Composition or a Score", path=str(file))
             score = obj.score if isinstance(obj, Composition) else obj
@@ -139,11 +159,14 @@ def register(app: typer.Typer) -> None:
         if out.exists() and not out.is_dir():
             raise UserInputError("output path exists and is not a folder", path=str(out))
         sf2 = find_soundfont(soundfont)  # fail before anything is written
-        out.mkdir(parents=True, exist_ok=True)
-        save_midi(score, out / "score.mid")
-        save_musicxml(score, out / "score.musicxml")
-        result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=not dry)
-        save_pianoroll(score, out / "pianoroll.png")
+        moved = prepare_output_folder(out, "render", force=force)
+        if moved is not None:
+            typer.echo(f"note: the earlier content of {out} was moved to {moved}", err=True)
+        with folder_lock(out, "render"):
+            save_midi(score, out / "score.mid")
+            save_musicxml(score, out / "score.musicxml")
+            result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=not dry)
+            save_pianoroll(score, out / "pianoroll.png")
         typer.echo(
             f"wrote {out}/score.mid, score.musicxml, mix.wav ({result.duration_s:.2f} s = {result.music_s:.2f} s of music "
             f"+ {result.tail_s:.2f} s tail), {len(result.stems)} stems, pianoroll.png "

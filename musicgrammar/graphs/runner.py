@@ -12,13 +12,15 @@ from typing import Any
 
 from musicgrammar.errors import ProviderUnavailableError, UserInputError
 from musicgrammar.graphs.design import build_design_graph, fail_at_from_env, open_checkpointer
+from musicgrammar.graphs.options import RunOptions
+from musicgrammar.graphs.rundir import RUN_META, check_no_links, folder_lock, is_run_folder, prepare_output_folder
 from musicgrammar.graphs.state import DesignState, RunContext, Trace
+from musicgrammar.limits import MAX_PROMPT_BYTES
 from musicgrammar.ontologies import Constraints, get_instrument
 
-__all__ = ["RunResult", "compose", "resume", "MAX_PROMPT_BYTES"]
+__all__ = ["RunResult", "compose", "resume", "check_prompt", "find_run"]
 
-MAX_PROMPT_BYTES = 1_000_000
-_META = "run.json"
+_META = RUN_META
 
 
 @dataclass
@@ -27,6 +29,7 @@ class RunResult:
     out_dir: Path
     state: DesignState
     seconds: float
+    moved_aside: Path | None = None  # where --force moved the folder's earlier content
 
     @property
     def valid(self) -> bool:
@@ -75,10 +78,21 @@ def _slug(text: str) -> str:
     return "-".join(words) or "untitled"
 
 
-def _agents(lm_name: str, timeout_s: float, retries: int) -> dict[str, Any]:
+def check_prompt(prompt: str) -> None:
+    """A prompt must be UTF-8 text within MAX_PROMPT_BYTES; UserInputError naming PROMPT otherwise."""
+    try:
+        size = len(prompt.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # undecodable bytes of argv arrive as lone surrogates
+        raise UserInputError(f"is not valid UTF-8 text (character {exc.start})", field="PROMPT") from None
+    if size > MAX_PROMPT_BYTES:
+        raise UserInputError(f"is {size} bytes; the limit is {MAX_PROMPT_BYTES}", field="PROMPT")
+
+
+def _agents(options: RunOptions, lm_name: str) -> dict[str, Any]:
     from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, ThemeWeaver, make_lm
 
-    lm = None if lm_name == "local" else make_lm(lm_name, timeout_s=timeout_s, retries=retries)
+    retries = options.lm_retries
+    lm = None if lm_name == "local" else make_lm(lm_name, timeout_s=options.lm_timeout_s, retries=retries)
     return {
         "librarian": Librarian(lm=lm),
         "weaver": ThemeWeaver(lm=lm),
@@ -88,33 +102,37 @@ def _agents(lm_name: str, timeout_s: float, retries: int) -> dict[str, Any]:
     }
 
 
-def _run_graph(out_dir: Path, start: DesignState | None, meta: dict[str, Any], progress: Callable[[str], None] | None) -> DesignState:
+def _write_meta(out_dir: Path, meta: dict[str, Any]) -> None:
+    from musicgrammar.fileio import atomic_write
+
+    with atomic_write(out_dir / _META, suffix=".json") as tmp:
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def _run_graph(out_dir: Path, start: DesignState | None, meta: dict[str, Any], options: RunOptions,
+               progress: Callable[[str], None] | None) -> DesignState:  # fmt: skip
     checkpointer = open_checkpointer(out_dir / "checkpoint.sqlite")
     graph = build_design_graph(checkpointer)
     config = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": 200}
 
     def context(lm_name: str) -> RunContext:
-        from musicgrammar.settings import get_settings
-
-        settings = get_settings()
         from musicgrammar.tools.realize import ModelMelody, RuleMelody
 
         melody = RuleMelody() if meta.get("melody") == "rules" else ModelMelody()
-        return RunContext(out_dir=out_dir, trace=Trace(out_dir / "trace.jsonl"), render_audio=meta.get("audio", True),
-                          fail_at=fail_at_from_env(), progress=progress, melody=melody,
-                          **_agents(lm_name, settings.lm_timeout_s, settings.lm_retries))  # fmt: skip
+        return RunContext(out_dir=out_dir, trace=Trace(out_dir / "trace.jsonl"), render_audio=options.audio,
+                          fail_at=fail_at_from_env(), progress=progress, melody=melody, **_agents(options, lm_name))  # fmt: skip
 
     try:
         result = _invoke(graph, start, config, context(meta["lm"]), out_dir)
     except ProviderUnavailableError as exc:
-        if not meta.get("fallback_local") or meta["lm"] == "local":
+        if not options.fallback_local or meta["lm"] == "local":
             raise
         # carry on from the last checkpoint with the offline engine, and say so
         if progress:
             progress(f"LLM unavailable ({exc}); continuing with the local engine")
         meta["lm"] = "local"
         meta["fell_back"] = str(exc)
-        (out_dir / _META).write_text(json.dumps(meta, indent=2))
+        _write_meta(out_dir, meta)
         graph.update_state(config, {"engine": "local (fallback)", "notes": [f"LLM unavailable, fell back to the local engine: {exc}"]})
         result = _invoke(graph, None, config, context("local"), out_dir)
     finally:
@@ -139,47 +157,71 @@ def compose(
     prompt: str,
     *,
     out_dir: Path | None = None,
-    lm: str = "local",
-    seed: int = 0,
-    max_iters: int = 3,
+    options: RunOptions | None = None,
     overrides: Constraints | None = None,
-    fallback_local: bool = False,
-    audio: bool = True,
+    force: bool = False,
     progress: Callable[[str], None] | None = None,
+    **given: Any,
 ) -> RunResult:
-    """Run the design graph on a prompt and write the run directory. Deterministic per seed."""
-    if len(prompt.encode("utf-8", "replace")) > MAX_PROMPT_BYTES:
-        raise UserInputError(f"the prompt is {len(prompt.encode())} bytes; the limit is {MAX_PROMPT_BYTES}", field="PROMPT")
-    if not 1 <= max_iters <= 20:
-        raise UserInputError("must be between 1 and 20", field="--max-iters")
+    """Run the design graph on a prompt and write the run directory. Deterministic per seed.
+
+    `options` (or the RunOptions fields as keywords: lm, seed, max_iters, duration_s, fallback_local,
+    audio, ...) say how. Everything is checked before the folder is made; the folder must be new or
+    empty (`force` moves an existing one aside), and is locked while the run writes to it.
+    """
+    check_prompt(prompt)
+    options = options or RunOptions.build(**given)
+    if options.duration_s is not None:
+        overrides = (overrides or Constraints()).model_copy(update={"duration_s": options.duration_s})
     from musicgrammar.settings import get_settings
 
-    run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{seed}"
+    run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{options.seed}"
     out_dir = out_dir or get_settings().runs_dir / run_id
-    if (out_dir / "checkpoint.sqlite").exists() or (out_dir / "composition.json").exists():
-        raise UserInputError("already holds a run; use --resume or another --out", path=str(out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    meta = {"run_id": run_id, "lm": lm, "seed": seed, "max_iters": max_iters, "fallback_local": fallback_local, "audio": audio}
-    (out_dir / _META).write_text(json.dumps(meta, indent=2))
-    engine = "local" if lm == "local" else lm
-    start = DesignState(run_id=run_id, prompt=prompt, seed=seed, max_iters=max_iters, overrides=overrides, engine=engine)
-    started = time.perf_counter()
-    state = _run_graph(out_dir, start, meta, progress)
-    return RunResult(run_id, out_dir, state, time.perf_counter() - started)
+    engine = "local" if options.lm == "local" else options.lm
+    start = DesignState(run_id=run_id, prompt=prompt, seed=options.seed, max_iters=options.max_iters, overrides=overrides,
+                        engine=engine)  # fmt: skip
+    moved = prepare_output_folder(out_dir, "run", force=force)
+    with folder_lock(out_dir, "run"):
+        meta = {"run_id": run_id, **options.model_dump(mode="json")}
+        _write_meta(out_dir, meta)
+        started = time.perf_counter()
+        state = _run_graph(out_dir, start, meta, options, progress)
+    return RunResult(run_id, out_dir, state, time.perf_counter() - started, moved_aside=moved)
+
+
+def find_run(run: str | Path) -> Path:
+    """The folder of a run given as its folder or as its id under the runs folder."""
+    from musicgrammar.settings import get_settings
+
+    for candidate in (Path(run), get_settings().runs_dir / str(run)):
+        if is_run_folder(candidate):
+            return candidate
+    raise UserInputError("no resumable run there (expected a run folder with run.json and checkpoint.sqlite)", path=str(run))
+
+
+def _read_meta(out_dir: Path) -> tuple[dict[str, Any], RunOptions]:
+    path = out_dir / _META
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserInputError(f"unreadable run record ({exc})", path=str(path)) from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("run_id"), str) or not isinstance(meta.get("lm"), str):
+        raise UserInputError("not a run record (needs run_id and lm)", path=str(path))
+    fields = {name: meta.get(name) for name in RunOptions.model_fields}
+    return meta, RunOptions.build(**fields)
 
 
 def resume(run: str | Path, progress: Callable[[str], None] | None = None) -> RunResult:
-    """Continue an interrupted run from its last checkpoint; finished nodes are not run again."""
-    from musicgrammar.settings import get_settings
+    """Continue an interrupted run from its last checkpoint; finished nodes are not run again.
 
-    out_dir = Path(run)
-    if not (out_dir / _META).exists():
-        out_dir = get_settings().runs_dir / str(run)
-    if not (out_dir / _META).exists() or not (out_dir / "checkpoint.sqlite").exists():
-        raise UserInputError("no resumable run there (expected run.json and checkpoint.sqlite)", path=str(out_dir))
-    meta = json.loads((out_dir / _META).read_text())
-    started = time.perf_counter()
-    state = _run_graph(out_dir, None, meta, progress)
+    A second resume (or a run still writing) of the same folder gets RunBusyError at once.
+    """
+    out_dir = find_run(run)
+    with folder_lock(out_dir, "run"):
+        check_no_links(out_dir)
+        meta, options = _read_meta(out_dir)
+        started = time.perf_counter()
+        state = _run_graph(out_dir, None, meta, options, progress)
     return RunResult(meta["run_id"], out_dir, state, time.perf_counter() - started)
 
 

@@ -9,6 +9,8 @@ first error and how many more there are. Saving is atomic (temp file in the same
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from musicgrammar.fileio import MAX_INPUT_BYTES, atomic_write, check_input_file
 from musicgrammar.errors import UserInputError
+from musicgrammar.limits import MAX_JSON_DEPTH
 from musicgrammar.ontologies.composition import Composition, CompositionSpec
 from musicgrammar.ontologies.score import Score
 
@@ -26,6 +29,8 @@ __all__ = [
     "detect_kind",
     "json_path",
     "describe_validation_error",
+    "check_tree",
+    "unknown_fields",
     "parse_model",
     "load_model",
     "load_composition",
@@ -55,9 +60,40 @@ def read_json(path: str | Path) -> Any:
     if not text.strip():
         raise UserInputError("file is empty", path=str(p))
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserInputError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path=str(p)) from exc
+    except RecursionError:
+        raise UserInputError(f"nested deeper than {MAX_JSON_DEPTH} levels (the limit)", path=str(p)) from None
+    check_tree(data, str(p))
+    return data
+
+
+def check_tree(data: Any, source: str) -> None:
+    """A parsed JSON or YAML document must nest at most MAX_JSON_DEPTH deep and hold only finite numbers.
+
+    Walks without recursion, so that a hostile file cannot exhaust the stack; errors name the JSON path.
+    """
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) >= MAX_JSON_DEPTH:
+            raise UserInputError(f"nested deeper than {MAX_JSON_DEPTH} levels (the limit)", path=source, field=json_path(loc))
+        if isinstance(node, float) and not math.isfinite(node):
+            raise UserInputError(f"{node} is not a number (NaN and infinity are not allowed)", path=source, field=json_path(loc))
+        if isinstance(node, dict):
+            stack.extend((value, loc + (str(key),)) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, loc + (index,)) for index, value in enumerate(node))
+
+
+def unknown_fields(data: Any, model: type[BaseModel]) -> list[str]:
+    """JSON paths of the keys in `data` that `model` (or a model nested in it) has no field for."""
+    try:
+        model.model_validate(data, extra="forbid")
+    except ValidationError as exc:
+        return [json_path(_clean_loc(e["loc"])) for e in exc.errors(include_url=False) if e["type"] == "extra_forbidden"]
+    return []
 
 
 def detect_kind(data: Any) -> Kind:
@@ -83,12 +119,16 @@ def json_path(loc: tuple[int | str, ...]) -> str:
     return out or "(root)"
 
 
+def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop pydantic's internal union/validator labels (e.g. 'function-after[...]') from a location."""
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> tuple[str, str]:
     """(JSON path, message) of the first error, the message saying how many more there are."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    # Drop pydantic's internal union/validator labels (e.g. 'function-after[...]') from the path.
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    loc = _clean_loc(first["loc"])
     path = json_path(((prefix,) if prefix else ()) + loc)
     message = first["msg"].replace("Value error, ", "")
     more = len(errors) - 1
@@ -97,10 +137,23 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> tuple[s
     return path, message
 
 
-def parse_model(data: Any, model: type[M], source: str = "<data>") -> M:
-    """Validate parsed JSON as `model`; one UserInputError naming the source and the JSON path."""
+def parse_model(data: Any, model: type[M], source: str = "<data>", unknown: Literal["ignore", "error", "warn"] = "ignore",
+                warn: Callable[[str], None] | None = None) -> M:  # fmt: skip
+    """Validate parsed JSON as `model`; one UserInputError naming the source and the JSON path.
+
+    `unknown` says what a key the grammar has no field for does: 'error' refuses the file (naming the
+    key), 'warn' drops it and calls `warn` with one line, 'ignore' drops it silently.
+    """
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k not in _ANNOTATION_KEYS}
+    if unknown != "ignore":
+        extra = unknown_fields(data, model)
+        if extra and unknown == "error":
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise UserInputError(f"unknown field{more}; fix its name, or pass --lenient to drop unknown fields",
+                                 path=source, field=extra[0])  # fmt: skip
+        for path in extra if warn else ():
+            warn(f"{source}: {path}: unknown field dropped")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -124,14 +177,15 @@ def load_score_json(path: str | Path) -> Score:
     return load_model(path, Score)
 
 
-def load_any(path: str | Path) -> Composition | CompositionSpec | Score:
-    """Load whichever of Composition, CompositionSpec or Score the file holds."""
+def load_any(path: str | Path, unknown: Literal["ignore", "error", "warn"] = "ignore",
+             warn: Callable[[str], None] | None = None) -> Composition | CompositionSpec | Score:  # fmt: skip
+    """Load whichever of Composition, CompositionSpec or Score the file holds (see `parse_model`)."""
     data = read_json(path)
     try:
         kind = detect_kind(data)
     except ValueError as exc:
         raise UserInputError(str(exc), path=str(path)) from exc
-    return parse_model(data, _KINDS[kind], str(path))  # type: ignore[return-value]
+    return parse_model(data, _KINDS[kind], str(path), unknown=unknown, warn=warn)  # type: ignore[return-value]
 
 
 def save_json(obj: BaseModel, path: str | Path, indent: int = 2) -> Path:
