@@ -10,7 +10,7 @@ import typer
 
 from musicgrammar.limits import DURATION_S, MAX_ITERS
 
-__all__ = ["register", "load_design", "BatchRun"]
+__all__ = ["register"]
 
 
 def _progress(json_out: bool):  # type: ignore[no-untyped-def]
@@ -57,10 +57,11 @@ def compose_command(
 ) -> None:
     """Compose a piece from a prompt: retrieve, weave, compose, realize, validate, critique, render, judge."""
     from musicgrammar.errors import UserInputError
-    from musicgrammar.graphs.options import RunOptions
-    from musicgrammar.graphs.runner import check_prompt, compose, resume
+    from musicgrammar.graphs.options import RunOptions, check_prompt
 
     if resume_id:
+        from musicgrammar.graphs.runner import resume
+
         result = resume(resume_id, progress=_progress(json_out))
         raise typer.Exit(_print_result(result, json_out))
     if prompt is None:
@@ -71,120 +72,54 @@ def compose_command(
     check_prompt(prompt)
     options = RunOptions.build(lm=lm, seed=seed, max_iters=max_iters, duration_s=duration,
                                fallback_local=fallback == "local" or None, audio=False if no_audio else None)  # fmt: skip
+    from musicgrammar.graphs.runner import compose
+
     result = compose(prompt, out_dir=out, options=options, force=force, progress=_progress(json_out))
     _note_moved(result)
     raise typer.Exit(_print_result(result, json_out))
-
-
-# ---------------------------------------------------------------------------------------------
-# Scripted batches
-from pydantic import BaseModel, ConfigDict, Field  # noqa: E402
-
-
-class BatchRun(BaseModel):
-    """One run of a design file: a prompt, its constraint overrides, a seed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$", description="Run folder name, unique in the file.")
-    prompt: str = Field(default="", max_length=100_000)
-    seed: int | None = None
-    max_iters: int | None = Field(default=None, ge=1, le=20)
-    constraints: dict[str, Any] = Field(default_factory=dict, description="Constraint overrides (see Constraints).")
-
-
-class DesignFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    out: str = Field(default="runs/batch", description="Folder that holds one run folder per entry.")
-    seed: int = 0
-    max_iters: int = Field(default=3, ge=1, le=20)
-    lm: str = "local"
-    audio: bool = True
-    runs: list[BatchRun] = Field(min_length=1)
-
-
-def load_design(path: Path) -> DesignFile:
-    """Read and check a design YAML file; errors name the file and the field."""
-    import yaml
-    from pydantic import ValidationError
-
-    from musicgrammar.errors import UserInputError
-    from musicgrammar.ontologies import Constraints
-    from musicgrammar.ontologies.files import describe_validation_error
-
-    if not path.is_file():
-        raise UserInputError("no such file", path=str(path))
-    if path.stat().st_size > 10 * 1024 * 1024:
-        raise UserInputError("file is over 10 MB", path=str(path))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"not valid YAML: {str(exc).splitlines()[0]}", path=str(path)) from exc
-    try:
-        design = DesignFile.model_validate(data)
-        for index, run in enumerate(design.runs):
-            try:
-                Constraints.model_validate(run.constraints)
-            except ValidationError as exc:
-                field, message = describe_validation_error(exc, prefix=f"runs[{index}].constraints")
-                raise UserInputError(message, path=str(path), field=field) from exc
-    except ValidationError as exc:
-        field, message = describe_validation_error(exc)
-        raise UserInputError(message, path=str(path), field=field) from exc
-    names = [r.name for r in design.runs]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise UserInputError(f"duplicate run names: {', '.join(dupes)}", path=str(path), field="runs")
-    return design
 
 
 def run_command(
     design_path: Annotated[Path, typer.Argument(help="A design YAML file: prompts, overrides, seeds.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the summaries as a JSON list.")] = False,
 ) -> None:
-    """Run a scripted batch of design runs: one run folder each, resumable, a summary table at the end."""
+    """Run a scripted batch: every entry is checked first; a failing entry fails alone; a rerun skips finished
+    entries, resumes interrupted ones and retries failed ones. Exit 1 if any entry failed or is invalid."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from musicgrammar.graphs.runner import compose, resume
-    from musicgrammar.ontologies import Constraints
+    from musicgrammar.graphs.batch import load_design, run_batch
 
-    design = load_design(design_path)
-    root = Path(design.out)
-    summaries: list[dict[str, Any]] = []
-    console = Console(stderr=json_out)
-    with Progress(console=console, transient=True, disable=json_out) as bar:
+    design = load_design(design_path)  # the whole file, before anything runs
+    with Progress(console=Console(stderr=True), transient=True, disable=json_out) as bar:
         task = bar.add_task("design runs", total=len(design.runs))
-        for run in design.runs:
-            out = root / run.name
-            bar.update(task, description=f"{run.name}")
-            if (out / "composition.json").exists() and (out / "report.md").exists():
-                from musicgrammar.graphs.runner import RunResult, _resumed_state  # done before: read, don't redo
 
-                result = RunResult(run.name, out, _resumed_state(out), 0.0)
-                status = "done before"
-            elif (out / "checkpoint.sqlite").exists():
-                result, status = resume(out), "resumed"
-            else:
-                overrides = Constraints.model_validate(run.constraints) if run.constraints else None
-                result = compose(run.prompt, out_dir=out, lm=design.lm, seed=design.seed if run.seed is None else run.seed,
-                                 max_iters=run.max_iters or design.max_iters, overrides=overrides, audio=design.audio)  # fmt: skip
-                status = "ran"
-            summary = result.summary() | {"name": run.name, "status": status, "seconds": round(result.seconds, 2)}
-            summaries.append(summary)
-            bar.advance(task)
+        def on_entry(name: str) -> None:
+            if bar.tasks[task].description != "design runs":
+                bar.advance(task)
+            bar.update(task, description=name)
+
+        summaries = run_batch(design, on_entry=on_entry)
+    failed = [s for s in summaries if s["status"] == "failed"]
     if json_out:
         typer.echo(json.dumps(summaries, ensure_ascii=False))
     else:
-        table = Table(title=f"{len(summaries)} design runs in {root}/")
+        table = Table(title=f"{len(summaries)} design runs in {design.out}/")
         for column in ("name", "status", "valid", "key", "meter", "tempo", "s", "instruments", "passes", "wall s"):
             table.add_column(column)
         for s in summaries:
+            if s["status"] == "failed":
+                table.add_row(s["name"], "[red]FAILED[/red]", "-", "", "", "", "", "", "", "")
+                continue
             table.add_row(s["name"], s["status"], "yes" if s["valid"] else "NO", s["key"], s["meter"], f"{s['tempo_bpm']:g}",
                           f"{s['duration_s']:.0f}", ", ".join(s["instruments"]), str(s["iterations"]), f"{s['seconds']:.1f}")  # fmt: skip
-        Console().print(table)
+        console = Console()
+        console.print(table)
+        for s in failed:
+            console.print(f"failed {s['name']}: {s['error']}", style="red", soft_wrap=True, markup=False)
+        if failed:
+            console.print(f"{len(failed)} of {len(summaries)} failed; run the file again to retry them (finished runs are kept)")
     raise typer.Exit(0 if all(s["valid"] for s in summaries) else 1)
 
 

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from musicgrammar.errors import UserInputError
-from musicgrammar.limits import DURATION_S, MAX_ITERS, SEED
+from musicgrammar.limits import DURATION_S, MAX_ITERS, MAX_PROMPT_BYTES, SEED
 from musicgrammar.settings import Settings, get_settings
 
-__all__ = ["RunOptions", "CLI_NAMES"]
+__all__ = ["RunOptions", "CLI_NAMES", "check_prompt"]
 
 # Field name -> the command-line option that sets it (for error messages).
 CLI_NAMES = {"duration_s": "--duration", "fallback_local": "--fallback", "audio": "--no-audio", "lm_timeout_s": "--lm-timeout"}
@@ -61,3 +61,13 @@ class RunOptions(BaseModel):
             else:  # the value came from the environment
                 where = f"MUSICGRAMMAR_{name.upper()}"
             raise UserInputError(error["msg"].replace("Value error, ", ""), field=where) from None
+
+
+def check_prompt(prompt: str, field: str = "PROMPT") -> None:
+    """A prompt must be UTF-8 text within MAX_PROMPT_BYTES; UserInputError naming `field` otherwise."""
+    try:
+        size = len(prompt.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # undecodable bytes of argv arrive as lone surrogates
+        raise UserInputError(f"is not valid UTF-8 text (character {exc.start})", field=field) from None
+    if size > MAX_PROMPT_BYTES:
+        raise UserInputError(f"is {size} bytes; the limit is {MAX_PROMPT_BYTES}", field=field)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +14,25 @@ from musicgrammar.ontologies import Composition, Provenance, Score, Source, Sour
 if TYPE_CHECKING:  # pragma: no cover
     from musicgrammar.graphs.state import DesignState, RunContext
 
-__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram"]
+__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram", "report_text"]
+
+# Terminal escape sequences (CSI ... final byte, OSC ... BEL/ST) that a pasted prompt may carry.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+# Characters that would start markup, a link or a table cell inside one line of Markdown.
+_MARKDOWN = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "`": "\\`"})
+
+
+def report_text(text: str) -> str:
+    """Free text (a prompt, a title, a message) made safe for one line or table cell of report.md.
+
+    Terminal escapes and control or bidirectional-override characters are dropped, whitespace (newlines
+    included) collapses to single spaces, and Markdown's |, <, >, [, ] and backtick are escaped, so that
+    a table row keeps as many cells as its header.
+    """
+    text = _ESCAPES.sub("", text)
+    text = "".join(" " if ch.isspace() else ch for ch in text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    return " ".join(text.split()).translate(_MARKDOWN)
 
 
 def write_score_files(score: Score, out_dir: Path, audio: bool = True, musicxml: bool = True) -> dict[str, str]:
@@ -47,6 +67,7 @@ def _deliver_pass(out: Path, pass_dir: Path, audio: bool, score: Score) -> dict[
     """Copy the delivered pass's files into the run folder (render them again only if missing)."""
     import shutil
 
+    from musicgrammar.fileio import atomic_write
     from musicgrammar.tools.io import save_musicxml
 
     if not (pass_dir / "score.mid").exists() or (audio and not (pass_dir / "mix.wav").exists()):
@@ -54,7 +75,8 @@ def _deliver_pass(out: Path, pass_dir: Path, audio: bool, score: Score) -> dict[
     files: dict[str, str] = {"musicxml": str(save_musicxml(score, out / "score.musicxml"))}
     for name, key in (("score.mid", "midi"), ("mix.wav", "mix")):
         if (pass_dir / name).exists():
-            shutil.copyfile(pass_dir / name, out / name)
+            with atomic_write(out / name) as tmp:  # never writes through a link at the target
+                shutil.copyfile(pass_dir / name, tmp)
             files[key] = str(out / name)
     if (pass_dir / "stems").is_dir():
         if (out / "stems").exists():
@@ -77,10 +99,11 @@ def save_spectrogram(mix: np.ndarray, sr: int, path: Path) -> Path:
     ax.set_ylabel("Hz")
     ax.set_ylim(0, 8000)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
+    from musicgrammar.fileio import atomic_write
+
+    with atomic_write(path, suffix=".png") as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
-    tmp.replace(path)
     return path
 
 
@@ -119,48 +142,50 @@ def write_run(state: DesignState, ctx: RunContext) -> tuple[dict[str, str], int]
 
 
 def _write_report(path: Path, state: DesignState, comp: Composition, report: Any, delivered: int) -> Path:
+    from musicgrammar.fileio import atomic_write
+
     spec = comp.spec
+    cell = report_text
     lines = [
-        f"# {spec.title}",
+        f"# {cell(spec.title)}",
         "",
-        f"*Run {state.run_id}, seed {state.seed}, engine {state.engine}.* Request: “{state.prompt[:300]}”",
+        f"*Run {cell(state.run_id)}, seed {state.seed}, engine {cell(state.engine)}.* Request: “{cell(state.prompt[:300])}”",
         "",
         f"**{'Valid' if report.valid else 'INVALID'}** ({report.summary()}); delivered pass {delivered} of {state.iteration}.",
         "",
         "| key | meter | tempo | form | bars | duration | tradition |",
         "|---|---|---|---|---|---|---|",
-        f"| {spec.key} | {spec.meter} | {spec.tempo.bpm:g} BPM ({spec.tempo.term.value if spec.tempo.term else ''}) | {spec.form.value} | {spec.bars} | {spec.duration_seconds:.1f} s | {spec.tradition or '-'} |",
+        f"| {cell(str(spec.key))} | {spec.meter} | {spec.tempo.bpm:g} BPM ({spec.tempo.term.value if spec.tempo.term else ''}) | {spec.form.value} | {spec.bars} | {spec.duration_seconds:.1f} s | {cell(spec.tradition or '-')} |",
         "",
         "## Ensemble",
         "",
     ]
-    lines += [f"- **{m.id}**: {m.instrument} ({m.role.value})" for m in spec.ensemble]
+    lines += [f"- **{cell(m.id)}**: {cell(m.instrument)} ({m.role.value})" for m in spec.ensemble]
     lines += ["", "## Sections", "", "| section | bars | chords | cadence | dynamic |", "|---|---|---|---|---|"]
-    lines += [f"| {s.id} | {s.bars} | {' | '.join(s.progression)} | {s.cadence.value} | {s.dynamic.value} |".replace(" | ", " ¦ ", 0) for s in spec.sections]
+    lines += [f"| {cell(s.id)} | {s.bars} | {cell(' | '.join(s.progression))} | {s.cadence.value} | {s.dynamic.value} |" for s in spec.sections]
     if comp.provenance.notes:
-        lines += ["", "## What was adjusted, and why", ""] + [f"- {n}" for n in comp.provenance.notes]
+        lines += ["", "## What was adjusted, and why", ""] + [f"- {cell(n)}" for n in comp.provenance.notes]
     lines += ["", "## Exemplars drawn on", ""]
     exemplars = [s for s in comp.provenance.sources if s.kind is SourceKind.EXEMPLAR]
-    lines += [f"- `{s.id}` {s.title} ({s.licence}): {s.note}" for s in exemplars] or ["- none (the plan is not grounded in the corpus)"]
+    lines += [f"- `{s.id}` {cell(s.title)} ({cell(s.licence or '')}): {cell(s.note or '')}" for s in exemplars] or ["- none (the plan is not grounded in the corpus)"]
     lines += ["", "## Iterations", ""]
     for record in state.history:
         lines += [f"### Pass {record.iteration}: {record.verdict}", ""]
-        lines += ["Changes: " + "; ".join(record.changes), ""] if record.changes else []
-        lines += ["| dimension | score |", "|---|---|"] + [f"| {k} | {v:.2f} |" for k, v in record.scores.items()] + [""]
+        lines += ["Changes: " + "; ".join(cell(c) for c in record.changes), ""] if record.changes else []
+        lines += ["| dimension | score |", "|---|---|"] + [f"| {cell(k)} | {v:.2f} |" for k, v in record.scores.items()] + [""]
         if record.findings:
             lines += ["| severity | code | path | message |", "|---|---|---|---|"]
-            lines += [f"| {f['severity']} | {f['code']} | `{f['path']}` | {f['message']} |" for f in record.findings[:40]]
+            lines += [f"| {f['severity']} | {cell(f['code'])} | {cell(f['path'])} | {cell(f['message'])} |" for f in record.findings[:40]]
             if len(record.findings) > 40:
                 lines.append(f"| | | | … and {len(record.findings) - 40} more |")
         else:
             lines.append("No findings.")
         lines.append("")
     if state.judgement:
-        lines += ["## The judge's reasons", ""] + [f"- {r}" for r in state.judgement.reasons] + [""]
+        lines += ["## The judge's reasons", ""] + [f"- {cell(r)}" for r in state.judgement.reasons] + [""]
     lines += ["## Pictures", "", "![piano roll](pianoroll.png)", ""]
     if (path.parent / "spectrogram.png").exists() or "mix" in state.files:
         lines += ["![spectrogram](spectrogram.png)", ""]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    with atomic_write(path, suffix=".md") as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -95,9 +95,9 @@ def prepare_output_folder(folder: Path, kind: str, force: bool = False) -> Path 
         if not empty and not (kind == "render" and owner == "render"):
             if not force:
                 if owner == "run":
-                    raise UserInputError("already holds a run; continue it with --resume, choose another --out, "
+                    raise UserInputError("already holds a run; continue it with --resume, choose another folder, "
                                          "or pass --force to move it aside", path=str(folder))  # fmt: skip
-                raise UserInputError("is not empty and was not made by musicgrammar; choose another --out, or pass "
+                raise UserInputError("is not empty and was not made by musicgrammar; choose another folder, or pass "
                                      "--force to move its content aside (nothing is deleted)", path=str(folder))  # fmt: skip
             moved = move_aside(folder)
     try:

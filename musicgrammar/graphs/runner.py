@@ -12,10 +12,9 @@ from typing import Any
 
 from musicgrammar.errors import ProviderUnavailableError, UserInputError
 from musicgrammar.graphs.design import build_design_graph, fail_at_from_env, open_checkpointer
-from musicgrammar.graphs.options import RunOptions
+from musicgrammar.graphs.options import RunOptions, check_prompt
 from musicgrammar.graphs.rundir import RUN_META, check_no_links, folder_lock, is_run_folder, prepare_output_folder
 from musicgrammar.graphs.state import DesignState, RunContext, Trace
-from musicgrammar.limits import MAX_PROMPT_BYTES
 from musicgrammar.ontologies import Constraints, get_instrument
 
 __all__ = ["RunResult", "compose", "resume", "check_prompt", "find_run"]
@@ -76,16 +75,6 @@ class RunResult:
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower())[:4]
     return "-".join(words) or "untitled"
-
-
-def check_prompt(prompt: str) -> None:
-    """A prompt must be UTF-8 text within MAX_PROMPT_BYTES; UserInputError naming PROMPT otherwise."""
-    try:
-        size = len(prompt.encode("utf-8"))
-    except UnicodeEncodeError as exc:  # undecodable bytes of argv arrive as lone surrogates
-        raise UserInputError(f"is not valid UTF-8 text (character {exc.start})", field="PROMPT") from None
-    if size > MAX_PROMPT_BYTES:
-        raise UserInputError(f"is {size} bytes; the limit is {MAX_PROMPT_BYTES}", field="PROMPT")
 
 
 def _agents(options: RunOptions, lm_name: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ context holds the live agents, settings and output folder and is rebuilt on resu
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, ThemeWeaver
 from musicgrammar.agents.planning import ExemplarHint
+from musicgrammar.limits import MAX_ITERS
 from musicgrammar.ontologies import (
     Adjustment,
     Brief,
@@ -45,7 +47,7 @@ class DesignState(BaseModel):
     run_id: str
     prompt: str
     seed: int = 0
-    max_iters: int = Field(default=3, ge=1, le=20)
+    max_iters: int = Field(default=3, ge=MAX_ITERS[0], le=MAX_ITERS[1])
     overrides: Constraints | None = None
     iteration: int = 0
     brief: Brief | None = None
@@ -84,7 +86,9 @@ class Trace:
 
     def write(self, node: str, iteration: int, seconds: float, **data: Any) -> None:
         record = {"node": node, "iteration": iteration, "seconds": round(seconds, 4), "time": time.time(), **data}
-        with self.path.open("a", encoding="utf-8") as handle:
+        # O_NOFOLLOW: a link planted at trace.jsonl is refused, never appended through
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=str) + "\n")
 
 
