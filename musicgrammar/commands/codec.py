@@ -21,6 +21,21 @@ def _write_npz(path: Path, **arrays) -> None:
             np.savez_compressed(handle, **arrays)
 
 
+def _check_audio_length(path: Path) -> None:
+    """Refuse audio longer than MAX_AUDIO_SECONDS before decoding it (the header says how long it is)."""
+    import soundfile as sf
+
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.limits import MAX_AUDIO_SECONDS
+
+    try:
+        seconds = sf.info(str(path)).duration
+    except Exception:  # unreadable: read_audio gives the one-line reason
+        return
+    if seconds > MAX_AUDIO_SECONDS:
+        raise UserInputError(f"{seconds:.0f} s of audio; the limit is {MAX_AUDIO_SECONDS:.0f} s", path=str(path), field="duration")
+
+
 def tokenize(
     audio: Path = typer.Argument(..., help="Audio file (WAV, FLAC, OGG, MP3...; any rate, any channels)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the codes (.npz)."),
@@ -29,13 +44,16 @@ def tokenize(
     """Encode audio into CAT codec tokens: (levels x frames) codes at 25 Hz."""
     import numpy as np
 
+    from musicgrammar.commands.progress import working
     from musicgrammar.tools.codec import api
     from musicgrammar.tools.codec.io import read_audio
 
+    _check_audio_length(audio)
     model = api.load_codec()
     api.check_levels(model, levels)
     wave, sr = read_audio(audio)
-    codes = api.encode(wave, sr, levels, model=model)
+    with working(f"tokenizing {len(wave) / sr:.0f} s of audio"):
+        codes = api.encode(wave, sr, levels, model=model)
     num_samples = int(round(len(wave) * model.cfg.sample_rate / sr))
     _write_npz(
         out,

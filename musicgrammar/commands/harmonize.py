@@ -109,7 +109,13 @@ def harmonize(
             score = score.model_copy(update={"key": Key.parse(key)})
         except ValueError as exc:
             raise UserInputError(str(exc), field="--key") from exc
-    result = harmonize_melody(score, seed=seed, method=method, order=order, top_p=top_p, per_pass=per_pass)  # type: ignore[arg-type]
+    if out.is_dir():
+        raise UserInputError("is a folder; give a file name for the MIDI", path=str(out))
+    from musicgrammar.commands.progress import working
+
+    notes = sum(len(p.notes) for p in score.parts)
+    with working(f"harmonizing {notes} notes", quiet=json_out):
+        result = harmonize_melody(score, seed=seed, method=method, order=order, top_p=top_p, per_pass=per_pass)  # type: ignore[arg-type]
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     write_two_track_midi(out, score, result)

@@ -144,7 +144,8 @@ def register(app: typer.Typer) -> None:
         from musicgrammar.graphs.rundir import folder_lock, prepare_output_folder
         from musicgrammar.ontologies import Composition, CompositionSpec
         from musicgrammar.ontologies.files import load_any
-        from musicgrammar.tools.io import load_score, save_midi, save_musicxml
+        from musicgrammar.commands.progress import working
+        from musicgrammar.tools.io import check_score_size, load_score, save_midi, save_musicxml
         from musicgrammar.tools.render import find_soundfont, render_score, save_pianoroll
 
         if file.suffix.lower() in _SCORE_SUFFIXES:
@@ -156,13 +157,14 @@ def register(app: typer.Typer) -> None:
             score = obj.score if isinstance(obj, Composition) else obj
         if not any(p.notes for p in score.parts):
             raise UserInputError("the score has no notes to render", path=str(file))
+        check_score_size(score, file)
         if out.exists() and not out.is_dir():
             raise UserInputError("output path exists and is not a folder", path=str(out))
         sf2 = find_soundfont(soundfont)  # fail before anything is written
         moved = prepare_output_folder(out, "render", force=force)
         if moved is not None:
             typer.echo(f"note: the earlier content of {out} was moved to {moved}", err=True)
-        with folder_lock(out, "render"):
+        with folder_lock(out, "render"), working(f"rendering {score.duration_seconds:.0f} s of music"):
             save_midi(score, out / "score.mid")
             save_musicxml(score, out / "score.musicxml")
             result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=not dry)

@@ -41,6 +41,12 @@ def profile(
     from musicgrammar.tools.melody_model.convert import load_piece
     from musicgrammar.tools.melody_model.tokenizer import bar_starts
 
+    from musicgrammar.fileio import check_input_file
+    from musicgrammar.ontologies.files import read_json
+
+    check_input_file(file)  # exists, readable, within the size limit
+    if file.suffix.lower() == ".json":
+        read_json(file)  # nesting depth and NaN checked before the melody reader parses it
     piece = load_piece(file)
     if inject is None:
         if at is not None:

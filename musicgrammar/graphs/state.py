@@ -7,8 +7,9 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, Field
 
@@ -70,12 +71,27 @@ class DesignState(BaseModel):
     engine: str = "local"
 
 
-# Types the SQLite checkpointer may rebuild from msgpack when a run resumes in a new process.
-SERIALIZABLE_TYPES: list[tuple[str, str]] = [
-    (cls.__module__, cls.__name__)
-    for cls in (DesignState, Snapshot, Brief, CompositionSpec, Constraints, Finding, HarmonyCritique, IterationRecord,
-                Judgement, Score, Source, ValidationReport, ExemplarHint, Adjustment)
-]  # fmt: skip
+def _state_types(root: type[BaseModel]) -> list[tuple[str, str]]:
+    """(module, class) of every model and enum reachable from `root`'s fields, found by walking the
+    annotations, so that a type added to the ontology is registered without a list to keep up to date."""
+    found: dict[type, None] = {}
+    pending: list[Any] = [root]
+    while pending:
+        tp = pending.pop()
+        if isinstance(tp, type) and (issubclass(tp, BaseModel) or issubclass(tp, Enum)):
+            if tp in found:
+                continue
+            found[tp] = None
+            if issubclass(tp, BaseModel):
+                pending.extend(f.annotation for f in tp.model_fields.values())
+        else:
+            pending.extend(get_args(tp))
+    return [(cls.__module__, cls.__name__) for cls in found]
+
+
+# Types the SQLite checkpointer may rebuild from msgpack when a run resumes in a new process (an
+# unregistered one loads as a plain value, with a "Blocked deserialization" warning).
+SERIALIZABLE_TYPES: list[tuple[str, str]] = _state_types(DesignState)
 
 
 class Trace:

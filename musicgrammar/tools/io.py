@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from musicgrammar.fileio import MAX_INPUT_BYTES, atomic_write
+from musicgrammar.limits import MAX_BARS, MAX_NOTES
 from musicgrammar.ontologies.theory import pitch_class_name
 from musicgrammar.fileio import check_input_file as _check_input
 from musicgrammar.errors import UserInputError
@@ -40,6 +41,7 @@ __all__ = [
     "load_abc",
     "load_melody",
     "load_score",
+    "check_score_size",
     "estimate_key",
     "spell_pitch_class",
     "quantize",
@@ -231,13 +233,33 @@ def load_midi(path: str | Path, title: str | None = None) -> Score:
             pm = pretty_midi.PrettyMIDI(str(p))
     except Exception as exc:  # mido/pretty_midi raise many types for corrupt files
         raise UserInputError(f"not a readable MIDI file ({type(exc).__name__}: {exc})", path=str(p)) from exc
+    _check_score_size(sum(len(inst.notes) for inst in pm.instruments), 0, p)  # before any per-note work
+    from pydantic import ValidationError
+
     try:
-        return _score_from_pretty_midi(pm, title or p.stem)
+        return _score_from_pretty_midi(pm, title or p.stem, p)
+    except ValidationError as exc:  # a value the grammar cannot hold: name the object and the field
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"]) or "value"
+        raise UserInputError(f"a {exc.title} {where} the grammar cannot hold: {error['msg']}", path=str(p)) from None
     except ValueError as exc:  # no notes, or a meta event the grammar cannot hold (e.g. 0/4)
         raise UserInputError(str(exc).splitlines()[0], path=str(p)) from exc
 
 
-def _score_from_pretty_midi(pm: pretty_midi.PrettyMIDI, title: str) -> Score:
+def check_score_size(score: Score, source: str | Path) -> None:
+    """Refuse a Score (from any reader) over MAX_NOTES notes or MAX_BARS bars."""
+    _check_score_size(sum(len(p.notes) for p in score.parts), score.bars, Path(source))
+
+
+def _check_score_size(notes: int, bars: int, source: Path) -> None:
+    """Refuse a score over MAX_NOTES notes or MAX_BARS bars, naming the file, the count and the limit."""
+    if notes > MAX_NOTES:
+        raise UserInputError(f"{notes} notes; the limit is {MAX_NOTES}", path=str(source), field="notes")
+    if bars > MAX_BARS:
+        raise UserInputError(f"{bars} bars long; the limit is {MAX_BARS}", path=str(source), field="bars")
+
+
+def _score_from_pretty_midi(pm: pretty_midi.PrettyMIDI, title: str, source: Path) -> Score:
     _, tempi = pm.get_tempo_changes()
     bpm = float(tempi[0]) if len(tempi) else 120.0
     bpm = min(max(bpm, 20.0), 320.0)
@@ -304,7 +326,8 @@ def _score_from_pretty_midi(pm: pretty_midi.PrettyMIDI, title: str) -> Score:
     else:
         key = estimate_key(all_pitched)
     end = max(p.end for p in parts)
-    bars = max(1, math.ceil(end / meter.bar_quarters - 1e-6), min(bars_meta, 4096))
+    bars = max(1, math.ceil(end / meter.bar_quarters - 1e-6), min(bars_meta, MAX_BARS))
+    _check_score_size(sum(len(p.notes) for p in parts), bars, source)
     return Score(title=title[:200] or "Untitled", key=key, meter=meter, tempo_bpm=round(bpm, 3), bars=bars, parts=parts)
 
 
@@ -559,7 +582,8 @@ def _m21_to_score(m21: object, title: str, source: Path) -> Score:
             key = estimated
     end = max(p.end for p in parts)
     measures = max((len(sp.getElementsByClass("Measure")) for sp in m21_parts if hasattr(sp, "getElementsByClass")), default=0)
-    bars = min(4096, max(1, math.ceil(end / meter.bar_quarters - 1e-6), measures))
+    bars = max(1, math.ceil(end / meter.bar_quarters - 1e-6), min(measures, MAX_BARS))
+    _check_score_size(len(all_notes), bars, source)
     meta_title = None
     if m21.metadata is not None:
         meta_title = m21.metadata.title or m21.metadata.movementName
