@@ -136,7 +136,8 @@ def test_render_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "out"
     code, stdout, err = run(["render", str(src), "--out", str(out), "--soundfont", str(timgm_soundfont()), "--tail", "0.5"], capsys)
     assert code == 0, err
-    assert sorted(os.listdir(out)) == ["mix.wav", "pianoroll.png", "score.mid", "score.musicxml", "stems"]
+    # the outputs, plus the lock file that marks the folder as a render's own
+    assert sorted(os.listdir(out)) == [".musicgrammar.lock", "mix.wav", "pianoroll.png", "score.mid", "score.musicxml", "stems"]
     assert sorted(os.listdir(out / "stems")) == ["alto.wav", "bass.wav", "soprano.wav", "tenor.wav"]
     assert "6.67 s = 6.67 s of music" not in stdout and "s of music + 0.50 s tail" in stdout
 
