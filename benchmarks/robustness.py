@@ -234,7 +234,8 @@ def probes(box: Path) -> list[Probe]:
     for name in ("missing file", "garbage MIDI", "empty MIDI", "60k-note MIDI", "4500-bar MIDI", "broken MusicXML", "ABC without notes", "FIFO"):
         add("harmonize", name, ["harmonize", bad_inputs[name], "--out", fresh("h.mid")])
     for name, extra in {"method x": ["--method", "x"], "order x": ["--order", "x"], "top-p 2": ["--top-p", "2"],
-                        "key H major": ["--key", "H major"], "per-pass 0": ["--per-pass", "0"], "seed abc": ["--seed", "abc"]}.items():  # fmt: skip
+                        "key H major": ["--key", "H major"], "per-pass 0": ["--per-pass", "0"], "seed abc": ["--seed", "abc"],
+                        "seed 2^64": ["--seed", str(2**64)], "top-p nan": ["--top-p", "nan"]}.items():  # fmt: skip
         add("harmonize", name, ["harmonize", i("tune.abc"), "--out", fresh("h2.mid")] + extra)
     add("harmonize", "out is a folder", ["harmonize", i("tune.abc"), "--out", home, "--method", "rules"])
     add("harmonize", "out in a missing folder", ["harmonize", i("tune.abc"), "--out", fresh("no/such/h.mid"), "--method", "rules"])

@@ -7,20 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from musicgrammar.cli import main
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-CHORALE = EXAMPLES / "chorale_g_minor.json"
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from test_cli_ontology import CHORALE, run
 
 
 def one_line(err: str) -> str:

@@ -55,8 +55,11 @@ def build_cmd(
     chosen = _split(collections)
     if chosen and len(chosen) == 1:
         chosen = parse_collections(chosen[0])
+    from rich.console import Console
+
+    # progress on stderr: stdout carries only the result
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=as_json, disable=as_json) as bar:
+                  console=Console(stderr=True), transient=as_json, disable=as_json) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

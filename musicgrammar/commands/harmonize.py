@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from musicgrammar.limits import SEED
+
 __all__ = ["register", "write_two_track_midi"]
 
 TICKS = 480  # per quarter note
@@ -82,7 +84,7 @@ def _chosen_part_id(score) -> str | None:
 def harmonize(
     melody: Path = typer.Argument(..., help="Melody file: MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the two-track MIDI (melody + chords)."),
-    seed: int = typer.Option(0, "--seed", help="Sampling seed (same seed, same chords)."),
+    seed: int = typer.Option(0, "--seed", min=SEED[0], max=SEED[1], help="Sampling seed (same seed, same chords)."),
     method: str = typer.Option("ff", "--method", help="'ff' (trained model) or 'rules' (diatonic baseline)."),
     json_out: bool = typer.Option(False, "--json", help="Print key, chords and metrics as JSON."),
     top_p: float = typer.Option(0.9, "--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (0 = greedy)."),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from musicgrammar.limits import SEED
+
 __all__ = ["register"]
 
 _SPARK = " ▁▂▃▄▅▆▇█"
@@ -30,7 +32,7 @@ def profile(
     ),
     at: int | None = typer.Option(None, "--at", help="First corrupted bar (0-based; default: the middle bar)."),
     length: int = typer.Option(2, "--length", help="Number of corrupted bars."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the corruption."),
+    seed: int = typer.Option(0, "--seed", min=SEED[0], max=SEED[1], help="Seed of the corruption."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (curves included) instead of a summary."),
 ) -> None:
     """Per-token loss of FILE under the melody model; with --inject, the Peak/Assimilation/Recovery profile."""

@@ -162,14 +162,14 @@ def _run_entry(design: DesignFile, run: BatchRun, out: Path, failed_before: bool
     from musicgrammar.graphs.runner import RunResult, _resumed_state, compose, resume
     from musicgrammar.ontologies import Constraints
 
-    if is_run_folder(out) and (out / "composition.json").is_file() and (out / "report.md").is_file():
-        return RunResult(out.name, out, _resumed_state(out), 0.0), "done before"
     status = "ran"
-    if is_run_folder(out):
-        if not failed_before:
-            return resume(out), "resumed"
+    if is_run_folder(out) and failed_before:
         move_aside(out)  # it failed last time: start afresh, keep the failed folder for inspection
         status = "retried"
+    elif is_run_folder(out) and (out / "composition.json").is_file() and (out / "report.md").is_file():
+        return RunResult(out.name, out, _resumed_state(out), 0.0), "done before"
+    elif is_run_folder(out):
+        return resume(out), "resumed"
     options = RunOptions.build(lm=run.lm or design.lm, seed=design.seed if run.seed is None else run.seed,
                                max_iters=run.max_iters or design.max_iters, audio=design.audio)  # fmt: skip
     overrides = Constraints.model_validate(run.constraints) if run.constraints else None
