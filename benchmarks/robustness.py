@@ -349,13 +349,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="Comma-separated commands to probe (default: all).")
     parser.add_argument("--out", type=Path, default=None, help="Also write the table (Markdown) here.")
     parser.add_argument("--verbose", action="store_true", help="Print each failing probe's stderr.")
-    parser.add_argument("--code", type=Path, action="append", default=None,
+    parser.add_argument("--code", action="append", default=None, metavar="[LABEL=]PATH",
                         help="A checkout of MusicGrammar to probe (repeatable, for a side-by-side run); default this one.")  # fmt: skip
     args = parser.parse_args(argv)
     tables, failed = [], False
-    for code in args.code or [ROOT]:
-        outcomes, seconds = probe_checkout(code.resolve(), args.only, args.verbose)
-        tables.append(f"Checkout: `{code}`\n\n" + render_table(outcomes, seconds) if args.code else render_table(outcomes, seconds))
+    for given in args.code or [str(ROOT)]:
+        label, _, path = given.rpartition("=")
+        outcomes, seconds = probe_checkout(Path(path).resolve(), args.only, args.verbose)
+        table = render_table(outcomes, seconds)
+        tables.append(f"**{label or path}**\n\n{table}" if args.code else table)
         failed = failed or any(_problems(o) for o in outcomes)
     table = "\n\n".join(tables)
     print(table)

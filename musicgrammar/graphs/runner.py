@@ -206,8 +206,9 @@ def resume(run: str | Path, progress: Callable[[str], None] | None = None) -> Ru
     A second resume (or a run still writing) of the same folder gets RunBusyError at once.
     """
     out_dir = find_run(run)
+    check_no_links(out_dir)  # before the lock file is made: a refused folder is left exactly as it was
     with folder_lock(out_dir, "run"):
-        check_no_links(out_dir)
+        check_no_links(out_dir)  # and again once no other writer can be at work
         meta, options = _read_meta(out_dir)
         started = time.perf_counter()
         state = _run_graph(out_dir, None, meta, options, progress)
