@@ -99,6 +99,7 @@ def prepare_output_folder(folder: Path, kind: str, force: bool = False) -> Path 
                                          "or pass --force to move it aside", path=str(folder))  # fmt: skip
                 raise UserInputError("is not empty and was not made by musicgrammar; choose another folder, or pass "
                                      "--force to move its content aside (nothing is deleted)", path=str(folder))  # fmt: skip
+            _refuse_if_busy(folder)  # never move a folder from under a run that is writing to it
             moved = move_aside(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -106,6 +107,21 @@ def prepare_output_folder(folder: Path, kind: str, force: bool = False) -> Path 
         raise UserInputError(f"cannot create the folder ({exc.strerror})", path=str(folder)) from exc
     check_no_links(folder)
     return moved
+
+
+def _refuse_if_busy(folder: Path) -> None:
+    """RunBusyError when another process holds the folder's lock."""
+    path = folder / LOCK_NAME
+    if not path.is_file() or path.is_symlink():
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise RunBusyError("another musicgrammar process is working in this folder; wait for it to finish",
+                           path=str(folder)) from None  # fmt: skip
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

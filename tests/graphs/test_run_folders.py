@@ -92,6 +92,9 @@ def test_a_second_resume_of_the_same_run_refuses_at_once(tmp_path: Path):
             resume(run)
         with pytest.raises(UserInputError, match="already holds a run"):
             compose("a march", out_dir=run, max_iters=1, audio=False)
+        with pytest.raises(RunBusyError):  # not even --force moves a folder from under a working run
+            compose("a march", out_dir=run, max_iters=1, audio=False, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     assert RunBusyError("x").exit_code == 7
 
 
