@@ -242,7 +242,7 @@ def probes(box: Path) -> list[Probe]:
     add("harmonize", "out under /proc", ["harmonize", i("tune.abc"), "--out", "/proc/h.mid", "--method", "rules"])
 
     for name, path in {"missing file": i("none.wav"), "text as audio": i("text.wav"), "empty WAV": i("empty.wav"),
-                       "21 minutes": i("silence_21min.wav"), "a folder": i("")}.items():  # fmt: skip
+                       "21 minutes of audio": i("silence_21min.wav"), "a folder": i("")}.items():  # fmt: skip
         add("tokenize", name, ["tokenize", path, "--out", fresh("t.npz")])
     add("tokenize", "levels 0", ["tokenize", i("short.wav"), "--out", fresh("t0.npz"), "--levels", "0"])
     add("tokenize", "levels 99", ["tokenize", i("short.wav"), "--out", fresh("t1.npz"), "--levels", "99"])

@@ -36,7 +36,7 @@ MAX_NOTES = 50_000
 # Bars of one score (also the Score model's own bound).
 MAX_BARS = 4096
 # Length of an audio file to tokenize, in seconds.
-MAX_AUDIO_SECONDS = 20 * 60.0
+MAX_AUDIO_SECONDS = 10 * 60.0
 
 
 def in_range(value: float, bounds: tuple[float, float]) -> bool:
