@@ -118,8 +118,9 @@ def run_command(
         console.print(table)
         for s in failed:
             console.print(f"failed {s['name']}: {s['error']}", style="red", soft_wrap=True, markup=False)
-        if failed:
-            console.print(f"{len(failed)} of {len(summaries)} failed; run the file again to retry them (finished runs are kept)")
+    if failed:  # one line on stderr in both modes, so that scripts see why the exit code is 1
+        typer.echo(f"error: {len(failed)} of {len(summaries)} entries failed (first: {failed[0]['name']}: {failed[0]['error']}); "
+                   "run the file again to retry them, finished runs are kept", err=True)  # fmt: skip
     raise typer.Exit(0 if all(s["valid"] for s in summaries) else 1)
 
 
