@@ -164,7 +164,7 @@ def compose(
         overrides = (overrides or Constraints()).model_copy(update={"duration_s": options.duration_s})
     from musicgrammar.settings import get_settings
 
-    run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{options.seed}"
+    run_id = (out_dir.resolve().name or "run") if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{options.seed}"
     out_dir = out_dir or get_settings().runs_dir / run_id
     engine = "local" if options.lm == "local" else options.lm
     start = DesignState(run_id=run_id, prompt=prompt, seed=options.seed, max_iters=options.max_iters, overrides=overrides,
