@@ -31,9 +31,9 @@ import numpy as np
 
 from musicgrammar.ontologies.composition import CompositionSpec
 from musicgrammar.ontologies.critique import HarmonyCritique, Reharmonization
-from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol
+from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol, diatonic_chords
 from musicgrammar.ontologies.score import Note, Score
-from musicgrammar.ontologies.theory import Key, Mode, pitch_name
+from musicgrammar.ontologies.theory import Key, pitch_name
 from musicgrammar.ontologies.validation import Finding, Severity
 from musicgrammar.tools import harmony_metrics as hm
 from musicgrammar.tools.analysis import (
@@ -82,9 +82,7 @@ def critique_harmony(
     events = chord_timeline(spec)
     lead_index, line = lead_line(score)
     melody = [note for _, note in line]
-    metrics = hm.harmony_metrics(
-        melody, metric_spans(events), spec.meter.bar_quarters, hm.beat_quarters_for(spec.meter.numerator, spec.meter.denominator)
-    )
+    metrics = hm.harmony_metrics(melody, metric_spans(events), meter=spec.meter)
     metrics = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}  # undefined metrics are left out
 
     findings: list[Finding] = []
@@ -149,7 +147,7 @@ def _where(spec: CompositionSpec, t: float) -> str:
     bar = int(t // bar_q + 1e-9)
     offset = t - bar * bar_q
     beat = next((i + 1 for i, o in enumerate(spec.meter.beat_onsets) if abs(o - offset) < 1e-6), None)
-    section = next((s for s in section_spans(spec) if s.start - 1e-6 <= t < s.end - 1e-6), None)
+    section = next((s for s in section_spans(spec) if s.contains(t)), None)
     place = f"bar {bar + 1}" + (f" beat {beat}" if beat else f" (+{offset:g} q)")
     if section is not None:
         place += f" ({section.section.id} bar {bar - section.start_bar + 1})"
@@ -173,7 +171,7 @@ def _clash_findings(
         e = events[c.event]
         key = e.key
         interval = "tritone" if (c.note.pitch - c.against) % 12 == 6 else "minor second"
-        tones = " ".join(key.spell(pc) for pc in sorted(e.pcs, key=lambda p: (p - e.chord.root_pc) % 12))
+        tones = " ".join(e.chord.tone_names())
         nearest = min(e.pcs, key=lambda pc: min((pc - c.note.pitch) % 12, (c.note.pitch - pc) % 12))
         proposal = by_bar.get((spec.sections[e.section_index].id, e.bar_in_section + 1))
         fix = f"move the note to a chord tone ({key.spell(nearest)} is nearest)"
@@ -194,38 +192,6 @@ def _clash_findings(
 
 # ---------------------------------------------------------------------------------------------
 # Reharmonization proposals
-_TRIAD = {(4, 7): ChordQuality.MAJOR, (3, 7): ChordQuality.MINOR, (3, 6): ChordQuality.DIMINISHED, (4, 8): ChordQuality.AUGMENTED}
-_SEVENTH = {(4, 7, 10): ChordQuality.DOMINANT7, (4, 7, 11): ChordQuality.MAJOR7, (3, 7, 10): ChordQuality.MINOR7,
-            (3, 6, 10): ChordQuality.HALF_DIMINISHED7, (3, 6, 9): ChordQuality.DIMINISHED7, (3, 7, 11): ChordQuality.MINOR_MAJOR7}  # fmt: skip
-
-
-def diatonic_chords(key: Key) -> list[ChordSymbol]:
-    """The chords of a key: triads and sevenths stacked in thirds on each degree of a seven-note mode
-    (minor keys add the harmonic-minor V and V7); for other scales every major, minor, diminished,
-    augmented, sus2, sus4 triad whose notes all lie in the scale."""
-    flats = key.prefers_flats
-    scale = sorted((key.tonic_pc + i) % 12 for i in key.mode.intervals)
-    scale = scale[scale.index(key.tonic_pc):] + scale[: scale.index(key.tonic_pc)]  # from the tonic up
-    chords: list[ChordSymbol] = []
-    if len(scale) == 7:
-        for d, root in enumerate(scale):
-            third, fifth, seventh = ((scale[(d + k) % 7] - root) % 12 for k in (2, 4, 6))
-            if (third, fifth) in _TRIAD:
-                chords.append(ChordSymbol.from_pitch_classes(root, _TRIAD[(third, fifth)], prefer_flats=flats))
-            if (third, fifth, seventh) in _SEVENTH:
-                chords.append(ChordSymbol.from_pitch_classes(root, _SEVENTH[(third, fifth, seventh)], prefer_flats=flats))
-        if key.mode in (Mode.MINOR, Mode.AEOLIAN):
-            dominant = (key.tonic_pc + 7) % 12
-            chords += [ChordSymbol.from_pitch_classes(dominant, q, prefer_flats=flats) for q in (ChordQuality.MAJOR, ChordQuality.DOMINANT7)]
-    else:
-        pcs = key.pitch_classes()
-        for root in scale:
-            for q in (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.DIMINISHED, ChordQuality.AUGMENTED):
-                if {(root + i) % 12 for i in q.intervals} <= pcs:
-                    chords.append(ChordSymbol.from_pitch_classes(root, q, prefer_flats=flats))
-    return chords
-
-
 def _chromatic_chords(key: Key) -> list[ChordSymbol]:
     """Major, minor and dominant-seventh chords on all twelve roots (secondary and borrowed chords)."""
     qualities = (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.DOMINANT7)

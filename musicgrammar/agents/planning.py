@@ -37,6 +37,7 @@ from musicgrammar.ontologies import (
     Section,
     SectionRole,
     Tempo,
+    diatonic_chord,
     get_instrument,
     get_tradition,
     instrument_catalog,
@@ -72,14 +73,6 @@ class PlanningContext:
     notes: list[str] = field(default_factory=list)  # what planning decided and why, for the report
 
 
-# Parent heptatonic modes give chords to modes with fewer notes.
-_CHORD_SOURCE = {
-    Mode.MAJOR_PENTATONIC: Mode.MAJOR,
-    Mode.MINOR_PENTATONIC: Mode.MINOR,
-    Mode.BLUES: Mode.MIXOLYDIAN,
-    Mode.MANDE_PENTATONIC: Mode.MAJOR,
-    Mode.WHOLE_TONE: Mode.LYDIAN,
-}
 _TEMPLATES: dict[str, tuple[tuple[int, ...], ...]] = {
     "major": ((1, 5, 6, 4), (1, 4, 5, 1), (1, 6, 4, 5), (1, 4, 1, 5), (6, 4, 1, 5), (1, 3, 4, 5), (2, 5, 1, 6), (4, 1, 5, 6), (1, 2, 4, 5)),
     "minor": ((1, 4, 5, 1), (1, 6, 3, 7), (1, 7, 6, 5), (1, 4, 7, 3), (1, 6, 4, 5), (1, 5, 4, 1), (4, 5, 1, 6), (1, 3, 7, 4)),
@@ -129,29 +122,6 @@ _POLYPHONIC_FAMILIES = {"piano", "guitar", "organ", "chromatic_percussion"}
 _BASS_CAPABLE = {"acoustic_bass", "electric_bass_finger", "electric_bass_pick", "fretless_bass", "slap_bass_1", "synth_bass_1",
                  "cello", "contrabass", "tuba", "bassoon", "trombone", "bass_voice", "ngoni", "kora", "acoustic_grand_piano"}
 _BASS_BY_FAMILY = ("acoustic_bass", "cello", "contrabass", "electric_bass_finger", "bassoon", "tuba", "synth_bass_1", "fretless_bass")
-
-
-def diatonic_chord(key: Key, degree: int, *, dominant_major: bool = False) -> ChordSymbol:
-    """The triad on a scale degree of the key's mode (modes with fewer notes borrow a parent mode).
-
-    `dominant_major` raises the third of a minor V (the harmonic-minor dominant of a cadence).
-    """
-    source = _CHORD_SOURCE.get(key.mode, key.mode)
-    steps = source.intervals
-    n = len(steps)
-    index = (degree - 1) % n
-    root = steps[index]
-    third = (steps[(index + 2) % n] - root) % 12
-    fifth = (steps[(index + 4) % n] - root) % 12
-    if dominant_major and degree == 5:
-        third = 4
-    quality = {
-        (4, 7): ChordQuality.MAJOR, (3, 7): ChordQuality.MINOR, (3, 6): ChordQuality.DIMINISHED,
-        (4, 8): ChordQuality.AUGMENTED, (4, 6): ChordQuality.MAJOR, (2, 7): ChordQuality.SUS2,
-    }.get((third, fifth), ChordQuality.POWER)  # fmt: skip
-    if quality is ChordQuality.MAJOR and fifth == 6:  # whole-tone borrowing: keep it a clean major triad
-        quality = ChordQuality.AUGMENTED
-    return ChordSymbol.from_pitch_classes((key.tonic_pc + root) % 12, quality, prefer_flats=key.prefers_flats)
 
 
 def plan_composition(brief: Brief, ctx: PlanningContext) -> CompositionSpec:

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from musicgrammar.ontologies.composition import Composition, CompositionSpec
-from musicgrammar.ontologies.form import Cadence, Section
-from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol, parse_bar
+from musicgrammar.ontologies.form import CADENCE_SHAPES, Cadence, Section, cadences_made
+from musicgrammar.ontologies.harmony import parse_bar
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 from musicgrammar.ontologies.rhythm import tempo_term_for
 from musicgrammar.ontologies.score import Score
-from musicgrammar.ontologies.theory import Key
+from musicgrammar.ontologies.timing import section_spans
 from musicgrammar.ontologies.tradition import get_tradition
 
 __all__ = ["Severity", "Finding", "ValidationReport", "validate_spec", "validate_score", "validate_composition"]
@@ -159,11 +159,6 @@ def _check_progression(spec: CompositionSpec, section: Section, path: str) -> li
     return findings
 
 
-def _function_of(chord: ChordSymbol, key: Key) -> int:
-    """Root of a chord in semitones above the key's tonic."""
-    return (chord.root_pc - key.tonic_pc) % 12
-
-
 def _check_cadence(spec: CompositionSpec, section: Section, path: str, final: bool) -> list[Finding]:
     findings: list[Finding] = []
     if final and not section.cadence.is_final:
@@ -175,17 +170,8 @@ def _check_cadence(spec: CompositionSpec, section: Section, path: str, final: bo
     if len(chords) < 2 or section.cadence is Cadence.OPEN:
         return findings
     key = section.key or spec.key
-    last, before = _function_of(chords[-1], key), _function_of(chords[-2], key)
-    dominant = before == 7 or (before == 11 and chords[-2].quality in (ChordQuality.DIMINISHED, ChordQuality.DIMINISHED7, ChordQuality.HALF_DIMINISHED7))
-    expected = {
-        Cadence.AUTHENTIC: (last == 0 and dominant, "V (or vii°) to I"),
-        Cadence.PLAGAL: (last == 0 and before == 5, "IV to I"),
-        Cadence.HALF: (last == 7, "ending on V"),
-        Cadence.DECEPTIVE: (dominant and last in (8, 9), "V to vi"),
-        Cadence.MODAL: (last == 0, "a modal chord to I"),
-    }
-    ok, shape = expected[section.cadence]
-    if not ok:
+    if section.cadence not in cadences_made(chords[-2], chords[-1], key):
+        shape = CADENCE_SHAPES[section.cadence]
         make = _err if final else _warn
         findings.append(
             make("CADENCE_MISMATCH", f"{path}.progression[{len(section.progression) - 1}]",
@@ -311,12 +297,7 @@ def _check_score_against_spec(score: Score, spec: CompositionSpec, prefix: str) 
     if abs(score.tempo_bpm - spec.tempo.bpm) > 0.5:
         findings.append(_warn("SCORE_TEMPO_MISMATCH", f"{prefix}.tempo_bpm", f"the score runs at {score.tempo_bpm:g} BPM, the design says {spec.tempo.bpm:g}", f"use {spec.tempo.bpm:g} BPM"))
     members = {m.id: m for m in spec.ensemble}
-    bar_len = score.bar_quarters
-    section_bounds = []
-    bar = 0
-    for section in spec.sections:
-        section_bounds.append((section, bar * bar_len, (bar + section.bars) * bar_len))
-        bar += section.bars
+    section_bounds = [(span.section, span.start, span.end) for span in section_spans(spec)]
     for part_index, part in enumerate(score.parts):
         path = f"{prefix}.parts[{part_index}]"
         member = members.get(part.id)
