@@ -43,6 +43,7 @@ from musicgrammar.ontologies import (
     instrument_catalog,
     split_syllables,
 )
+from musicgrammar.ontologies.knowledge import ensembles, mood_palettes, style
 
 __all__ = ["ExemplarHint", "PlanningContext", "plan_composition", "diatonic_chord", "DEFAULT_DURATION_S"]
 
@@ -89,6 +90,7 @@ _MODE_FAMILY = {
     Mode.DORIAN: "dorian", Mode.MIXOLYDIAN: "mixolydian", Mode.BLUES: "mixolydian", Mode.MANDE_HARDINO: "mixolydian",
     Mode.LYDIAN: "lydian", Mode.MANDE_SAUTA: "lydian", Mode.WHOLE_TONE: "lydian", Mode.PHRYGIAN: "phrygian",
     Mode.PHRYGIAN_DOMINANT: "phrygian", Mode.MANDE_TOMORA: "phrygian", Mode.LOCRIAN: "locrian",
+    Mode.SLENDRO: "mixolydian", Mode.PELOG: "phrygian",
 }  # fmt: skip
 # Modes whose final cadence is authentic (a major V exists or is borrowed, as in minor).
 _AUTHENTIC_MODES = {Mode.MAJOR, Mode.IONIAN, Mode.MINOR, Mode.AEOLIAN, Mode.HARMONIC_MINOR, Mode.MELODIC_MINOR,
@@ -110,14 +112,6 @@ _FORM_ROLES: dict[FormType, tuple[SectionRole, ...]] = {
 _ROLE_WEIGHT = {SectionRole.INTRO: 0.5, SectionRole.OUTRO: 0.5, SectionRole.CODA: 0.5}
 _BLUES_DEGREES = (1, 1, 1, 1, 4, 4, 1, 1, 5, 4, 1, 5)
 
-# Instrument palettes per mood family, used when the prompt leaves parts open.
-_PALETTE = {
-    "bright": ("acoustic_grand_piano", "flute", "acoustic_guitar_nylon", "violin", "marimba", "clarinet", "glockenspiel"),
-    "dark": ("cello", "french_horn", "pad_2_warm", "contrabass", "bassoon", "church_organ", "timpani"),
-    "ethereal": ("celesta", "pad_1_new_age", "orchestral_harp", "vibraphone", "pad_7_halo", "music_box", "flute"),
-    "energetic": ("electric_guitar_clean", "lead_2_sawtooth", "synth_bass_1", "electric_piano_1", "brass_section", "slap_bass_1"),
-    "tender": ("acoustic_grand_piano", "violin", "acoustic_guitar_nylon", "oboe", "string_ensemble_1", "english_horn"),
-}  # fmt: skip
 _POLYPHONIC_FAMILIES = {"piano", "guitar", "organ", "chromatic_percussion"}
 _BASS_CAPABLE = {"acoustic_bass", "electric_bass_finger", "electric_bass_pick", "fretless_bass", "slap_bass_1", "synth_bass_1",
                  "cello", "contrabass", "tuba", "bassoon", "trombone", "bass_voice", "ngoni", "kora", "acoustic_grand_piano"}
@@ -442,6 +436,10 @@ def _plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> li
         members.append(EnsembleMember(id=member_id, instrument=instrument, role=role))
         used_roles.add(role)
 
+    if c.ensemble is not None:
+        return _expand_ensemble(brief, asked, ctx)
+    if c.texture == "satb":  # four real voices: the SATB choir, under any instruments asked for
+        return _expand_ensemble(brief.model_copy(update={"constraints": c.model_copy(update={"ensemble": "satb_choir"})}), asked, ctx)
     pitched = [i for i in asked if not catalog[i].is_percussion]
     drums = [i for i in asked if catalog[i].is_percussion]
     wants_voice = c.lyrics_language is not None and not any(catalog[i].family.value == "ensemble" for i in pitched)
@@ -477,7 +475,7 @@ def _plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> li
     if tradition is not None:
         palette += [i for i in tradition.instruments if i not in palette]
     if not palette:
-        palette = list(_PALETTE["bright"])
+        palette = list(mood_palettes()["bright"])
     pitched_palette = [p for p in palette if not catalog[p].is_percussion and p not in asked]
     drum_palette = [p for p in palette if catalog[p].is_percussion and p not in asked]
     for role in (Role.LEAD, Role.HARMONY, Role.BASS, Role.COUNTER_MELODY):
@@ -505,7 +503,8 @@ def _plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> li
         add(choice, role)
     if not c.no_drums and Role.PERCUSSION not in used_roles:
         energy = _mean([a.arousal for a in brief.affect_arc]) if brief.affect_arc else 0.0
-        calm_style = c.style in ("lullaby", "hymn", "chorale", "nocturne", "sarabande", "minuet", "siciliano")
+        named = style(c.style)
+        calm_style = named is not None and named.calm
         # drums only for pieces with energy: never under a lullaby, a hymn or a slow lament
         quiet = calm_style or (c.tempo_bpm or 100) < 76 or energy < 0.0 or (brief.moods and brief.moods[0].value in ("serene", "tender", "ethereal", "solemn", "melancholy"))
         if drum_palette:
@@ -513,6 +512,37 @@ def _plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> li
                 add(inst, Role.PERCUSSION)
         elif not quiet and tradition is None:
             add("drum_kit", Role.PERCUSSION)
+    return members
+
+
+def _expand_ensemble(brief: Brief, asked: list[str], ctx: PlanningContext) -> list[EnsembleMember]:
+    """A named collective ensemble as its parts with their roles; a soloist named beside it ('for
+    saxophone and piano trio') takes the lead and the ensemble's own lead turns to a counter-melody."""
+    c = brief.constraints
+    catalog = instrument_catalog()
+    entry = next(e for e in ensembles() if e.id == c.ensemble)
+    parts = [(p.instrument, p.role) for p in entry.parts if not (c.no_drums and catalog[p.instrument].is_percussion)]
+    soloists = [i for i in asked if not catalog[i].is_percussion and i not in {inst for inst, _ in parts}]
+    if c.lyrics_language is not None and not any(role is Role.LEAD and catalog[i].family.value == "ensemble" for i, role in parts):
+        soloists = ["voice", *soloists]
+    extra_drums = [i for i in asked if catalog[i].is_percussion and i not in {inst for inst, _ in parts}]
+    members: list[EnsembleMember] = []
+    for inst in soloists:
+        members.append(EnsembleMember(id=inst, instrument=inst, role=Role.LEAD if not members else Role.COUNTER_MELODY))
+    has_lead = bool(members)
+    voices = {"soprano": "soprano", "alto": "alto", "tenor": "tenor", "bass_voice": "bass"}
+    for inst, role in parts:
+        if has_lead and role is Role.LEAD:
+            role = Role.COUNTER_MELODY
+        base = voices.get(inst, inst) if entry.texture == "satb" else inst
+        member_id = base if all(m.id != base for m in members) else f"{base}_{sum(m.instrument == inst for m in members) + 1}"
+        members.append(EnsembleMember(id=member_id, instrument=inst, role=role))
+    members += [EnsembleMember(id=i, instrument=i, role=Role.PERCUSSION) for i in extra_drums]
+    if Role.LEAD not in {m.role for m in members}:  # a rhythm section alone: its chord instrument sings the tune
+        first = next(k for k, m in enumerate(members) if not catalog[m.instrument].is_percussion)
+        members[first] = members[first].model_copy(update={"role": Role.LEAD})
+    ctx.notes.append(f"{entry.names[0]}: " + ", ".join(f"{m.instrument} ({m.role.value})" for m in members)
+                     + (f"; {entry.approximation}" if entry.approximation else ""))  # fmt: skip
     return members
 
 

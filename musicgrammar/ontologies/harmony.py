@@ -324,9 +324,23 @@ def _stack(key: Key, degree: int, size: int) -> tuple[int, tuple[int, ...]]:
 def diatonic_chord(key: Key, degree: int, *, dominant_major: bool = False) -> ChordSymbol:
     """The triad on a scale degree, named as the key spells it (ii in C is Dm, vii in F# is E#dim).
 
-    Scales with fewer notes take their parent mode's triads (A minor pentatonic: A minor's).
     `dominant_major` raises the third of a minor V (the harmonic-minor dominant of a cadence).
+    A scale with fewer notes keeps its chords inside the scale: the parent mode's triad when it
+    fits, else its sus2, sus4 or bare fifth, else the same on the degree a third below or above
+    (A minor pentatonic: VI F -> Dsus2). The blues keeps its dominant chords: their thirds are the
+    blue-note clash the style is made of, and the validators report them as such.
     """
+    plain = _stacked_triad(key, degree, dominant_major)
+    if key.mode.is_diatonic_heptatonic or key.mode is Mode.BLUES:
+        return plain
+    for shift in (0, -2, 2):
+        fitted = _fit_to_scale(_stacked_triad(key, degree + shift, dominant_major and shift == 0), key)
+        if fitted is not None:
+            return fitted
+    return plain
+
+
+def _stacked_triad(key: Key, degree: int, dominant_major: bool) -> ChordSymbol:
     root, (third, fifth) = _stack(key, degree, 3)
     if dominant_major and (degree - 1) % 7 == 4:
         third = 4
@@ -334,6 +348,15 @@ def diatonic_chord(key: Key, degree: int, *, dominant_major: bool = False) -> Ch
     if key.mode is Mode.WHOLE_TONE and quality is ChordQuality.MAJOR:
         quality = ChordQuality.AUGMENTED  # the whole-tone colour: its triads are augmented
     return ChordSymbol(root=key.spell(root), quality=quality)
+
+
+def _fit_to_scale(chord: ChordSymbol, key: Key) -> ChordSymbol | None:
+    """The chord, or its sus2, sus4, bare fifth or augmented triad on the same root, with every tone in the scale."""
+    scale = key.pitch_classes()
+    for quality in (chord.quality, ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.POWER, ChordQuality.AUGMENTED):
+        if {(chord.root_pc + i) % 12 for i in quality.intervals} <= scale:
+            return chord.model_copy(update={"quality": quality})
+    return None
 
 
 def diatonic_chords(key: Key) -> list[ChordSymbol]:

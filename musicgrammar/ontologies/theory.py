@@ -116,6 +116,8 @@ class Mode(DescribedEnum):
     MANDE_HARDINO = "mande_hardino", "Hardino kora tuning of the Mande jeli (12-TET approximation): major-like with a flat seventh."
     MANDE_BALAFON = "mande_balafon", "Near-equiheptatonic Mande balafon tuning (12-TET approximation as a major-like heptatonic)."
     MANDE_PENTATONIC = "mande_pentatonic", "The Mande anhemitonic pentatonic of Wassoulou and Bambara songs (12-TET)."
+    SLENDRO = "slendro", "Javanese and Balinese gamelan slendro (12-TET approximation of five near-equal steps): calm, open, floating."
+    PELOG = "pelog", "Gamelan pelog, the five-note selisir form (12-TET approximation of unequal steps): bright semitones, solemn and intense."
 
     @property
     def intervals(self) -> tuple[int, ...]:
@@ -160,6 +162,8 @@ _MODE_INTERVALS: dict[Mode, tuple[int, ...]] = {
     Mode.MANDE_HARDINO: (0, 2, 4, 5, 7, 9, 10),
     Mode.MANDE_BALAFON: (0, 2, 4, 5, 7, 9, 11),
     Mode.MANDE_PENTATONIC: (0, 2, 4, 7, 9),
+    Mode.SLENDRO: (0, 2, 5, 7, 9),
+    Mode.PELOG: (0, 1, 3, 7, 8),
 }
 
 # Seven-note parents of the scales with fewer notes: their chords and their letter names.
@@ -169,6 +173,8 @@ _PARENT_MODE: dict[Mode, Mode] = {
     Mode.BLUES: Mode.MIXOLYDIAN,
     Mode.MANDE_PENTATONIC: Mode.MAJOR,
     Mode.WHOLE_TONE: Mode.LYDIAN,
+    Mode.SLENDRO: Mode.MIXOLYDIAN,
+    Mode.PELOG: Mode.PHRYGIAN,
 }
 _LETTERS = "CDEFGAB"
 

@@ -20,6 +20,7 @@ from musicgrammar.ontologies.harmony import parse_bar
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 from musicgrammar.ontologies.rhythm import tempo_term_for
 from musicgrammar.ontologies.score import Score
+from musicgrammar.ontologies.theory import Key, Mode
 from musicgrammar.ontologies.timing import section_spans
 from musicgrammar.ontologies.tradition import get_tradition
 
@@ -79,6 +80,10 @@ class ValidationReport(BaseModel):
 
 def _err(code: str, path: str, message: str, fix: str = "") -> Finding:
     return Finding(code=code, severity=Severity.ERROR, path=path, message=message, fix=fix)
+
+
+def _info(code: str, path: str, message: str, fix: str = "") -> Finding:
+    return Finding(code=code, severity=Severity.INFO, path=path, message=message, fix=fix)
 
 
 def _warn(code: str, path: str, message: str, fix: str = "") -> Finding:
@@ -236,6 +241,7 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
         path = f"{prefix}.parts[{part_index}]"
         instrument = part.spec
         counts: dict[str, int] = defaultdict(int)
+        sounding = outside = 0.0  # note time of the part, and of its notes outside the bar's scale
         for note_index, note in enumerate(part.notes):
             note_path = f"{path}.notes[{note_index}]"
             if note.end > length + _EPS:
@@ -248,10 +254,14 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
                         f"pitch {note.pitch} is outside the {instrument.name} range {instrument.low}-{instrument.high}",
                         "transpose the note by an octave into range")  # fmt: skip
             bar = min(int(note.start // bar_len + _EPS), len(bar_pcs) - 1)
+            sounding += note.duration
+            outside += note.duration if note.pitch % 12 not in bar_pcs[bar] else 0.0
             if not note.chromatic and note.pitch % 12 not in bar_pcs[bar]:
                 _capped(report, counts, "NOTE_OUT_OF_KEY", _warn, note_path,
                         f"pitch {note.pitch} (bar {bar + 1}) is outside the key and not marked chromatic",
                         "move it to a scale tone or mark it chromatic")  # fmt: skip
+        if outside > _EPS:
+            report.findings.append(_scale_share_finding(part.id, path, outside / sounding, score.key))
         for code, count in counts.items():
             if count > _MAX_NOTE_FINDINGS:
                 severity = _warn if code == "NOTE_OUT_OF_KEY" else _err
@@ -265,6 +275,20 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
     if spec is not None:
         report.extend(_check_score_against_spec(score, spec, prefix))
     return report
+
+
+# Above this share of a part's note time outside the scale, the scale asked for is not really heard.
+_SCALE_SHARE_WARNING = 0.2
+
+
+def _scale_share_finding(part_id: str, path: str, share: float, key: Key) -> Finding:
+    """How much of a part lies outside the key's scale: chromatic colour (a blue note in the blues)
+    is reported, and warned about when it stops the scale from being heard."""
+    kind = "blue notes against the blues scale" if key.mode is Mode.BLUES else "chromatic notes"
+    make = _warn if share > _SCALE_SHARE_WARNING else _info
+    return make("SCALE_OUTSIDE_SHARE", f"{path}.notes",
+                f"{share:.0%} of {part_id!r}'s note time lies outside {key} ({kind})",
+                f"keep {part_id!r} to the notes of {key}, or keep the chromatic notes short and passing")  # fmt: skip
 
 
 def _capped(report: ValidationReport, counts: dict[str, int], code: str, make, path: str, message: str, fix: str) -> None:  # type: ignore[no-untyped-def]

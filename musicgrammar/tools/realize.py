@@ -31,6 +31,7 @@ from musicgrammar.ontologies import (
     get_instrument,
     section_spans,
 )
+from musicgrammar.ontologies.knowledge import style
 
 __all__ = ["MelodyStrategy", "RuleMelody", "ModelMelody", "realize"]
 
@@ -353,10 +354,13 @@ def _lead_floor(spec: CompositionSpec) -> int:
 
 
 def _accompaniment_style(spec: CompositionSpec, family: str, rng: random.Random) -> str:
-    style = spec.style
-    if style in ("hymn", "chorale", "sarabande") or family in ("organ", "synth_pad", "ensemble", "strings"):
+    named = style(spec.style)
+    pattern = named.accompaniment if named is not None else None
+    if pattern == "arpeggio":
+        return "arpeggio"
+    if pattern == "block" or family in ("organ", "synth_pad", "ensemble", "strings"):
         return "block"
-    if style in ("waltz", "minuet", "mazurka", "polka", "march") or (len(spec.meter.beats) in (2, 3) and not spec.meter.is_compound and rng.random() < 0.5):
+    if pattern == "afterbeat" or (len(spec.meter.beats) in (2, 3) and not spec.meter.is_compound and rng.random() < 0.5):
         return "afterbeat"
     if family in ("guitar", "ethnic", "chromatic_percussion") or spec.meter.is_compound:
         return "arpeggio"
