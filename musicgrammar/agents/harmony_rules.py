@@ -101,12 +101,37 @@ def critique_harmony(
     findings += lt_findings
     metrics["leading_tone_unresolved"] = float(len(lt_findings))
 
+    four_part = _four_part_findings(spec, score)
+    if four_part is not None:
+        findings += four_part[0]
+        metrics.update(four_part[1])
+
     if harmonizer is not None and clashes:
         extra, note = _harmonizer_proposals(spec, score, lead_index, events, clashes, harmonizer, seed)
         proposals += extra
         if note is not None:
             findings.append(note)
     return HarmonyCritique(metrics=metrics, findings=findings, proposals=proposals)
+
+
+# ---------------------------------------------------------------------------------------------
+# Four-part writing (an SATB ensemble): every rule of tools.four_part, one finding per rule
+def _four_part_findings(spec: CompositionSpec, score: Score) -> tuple[list[Finding], dict[str, float]] | None:
+    from musicgrammar.tools.four_part import FOUR_PART_CODES, VOICES, check_four_parts
+
+    index = {p.instrument: i for i, p in enumerate(score.parts)}
+    if not all(v in index for v in VOICES):
+        return None
+    breaches = check_four_parts([score.parts[index[v]].notes for v in VOICES], spec.key, spec.meter)
+    metrics = {f"four_part_{code.lower()}": float(sum(b.code == code for b in breaches)) for code in FOUR_PART_CODES}
+    findings = []
+    for code in FOUR_PART_CODES:
+        hits = [b for b in breaches if b.code == code]
+        if hits:
+            bars = ", ".join(str(b) for b in sorted({h.bar for h in hits})[:12])
+            findings.append(Finding(code=f"FOUR_PART_{code}", severity=Severity.INFO, path=f"score.parts[{index[VOICES[0]]}]",
+                                    message=f"{len(hits)} x {code.lower().replace('_', ' ')} in the four voices (bars {bars}); first: {hits[0].message}"))  # fmt: skip
+    return findings, metrics
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from musicgrammar.ontologies import (
     section_spans,
 )
 from musicgrammar.ontologies.knowledge import style
+from musicgrammar.tools.four_part import VOICES, voice_four_parts
 
 __all__ = ["MelodyStrategy", "RuleMelody", "ModelMelody", "realize"]
 
@@ -126,7 +127,32 @@ def realize(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None 
         notes = [n for n in notes if any(a <= n.start < b for a, b in active)]
         notes = _dynamics(spec, notes, member, rng)
         parts.append(Part(id=member.id, instrument=member.instrument, role=member.role, notes=notes))
+    if _is_four_part(spec):
+        parts = _four_part_texture(spec, parts, slots, rng)
     return Score(title=spec.title, key=spec.key, meter=spec.meter, tempo_bpm=spec.tempo.bpm, bars=spec.bars, parts=parts)
+
+
+def _is_four_part(spec: CompositionSpec) -> bool:
+    """An SATB ensemble: soprano leads, alto, tenor and bass voices below it."""
+    by_instrument = {m.instrument: m for m in spec.ensemble}
+    return all(v in by_instrument for v in VOICES) and by_instrument["soprano"].role is Role.LEAD
+
+
+def _four_part_texture(spec: CompositionSpec, parts: list[Part], slots: list[ChordEvent], rng: random.Random) -> list[Part]:
+    """Alto, tenor and bass voiced under the soprano by the four-part rules (tools.four_part)."""
+    soprano = next(p for p in parts if p.instrument == "soprano")
+    lower = voice_four_parts(soprano.notes, slots, spec.meter, spec.key, spec.bars * spec.meter.bar_quarters)
+    written = dict(zip(VOICES[1:], lower))
+    members = {m.id: m for m in spec.ensemble}
+    out = []
+    for part in parts:
+        if part.instrument in written and part.id in members:
+            member = members[part.id]
+            active = _active_windows(spec, member)
+            notes = [_mark(n, chord_at(slots, n.start).key) for n in written[part.instrument] if any(a <= n.start < b for a, b in active)]
+            part = part.model_copy(update={"notes": _dynamics(spec, notes, member, rng)})
+        out.append(part)
+    return out
 
 
 def _active_windows(spec: CompositionSpec, member: EnsembleMember) -> list[tuple[float, float]]:
