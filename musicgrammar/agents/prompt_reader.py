@@ -475,6 +475,6 @@ def vocabulary_words() -> set[str]:
                       "key", "mode", "form", "lyrics", "words", "sung", "duet", "trio", "quartet", "quintet", "solo", "alone",
                       "tempo", "meter", "aba", "aaba", "rondo", "binary", "ternary", "verse", "chorus", "long", "short",
                       "piece", "no", "without", "sharp", "flat", "twelve", "bar", "ensemble", "for", "satb", "four-voice",
-                      "four-part", "voices", "voice", "part", "style", "bach", "chorale", "pentatonic", "scale"})  # fmt: skip
+                      "four-part", "voices", "voice", "part", "style", "bach", "chorale", "pentatonic", "scale", "harmony", "four"})  # fmt: skip
         _VOCAB.update(words)
     return _VOCAB

@@ -37,7 +37,8 @@ def _content_words(prompt: str) -> list[str]:
     """The prompt's words that are imagery, not grammar (instruments, keys, tempi, forms are dropped)."""
     vocab = vocabulary_words()
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", prompt[:MAX_PROMPT_CHARS]) if w.lower() not in _STOPWORDS]
-    return [w for w in words if w.lower() not in vocab and not re.fullmatch(r"[A-G][b#]?", w)]
+    # a hyphenated word of grammar ('whole-tone', 'four-part') is grammar too
+    return [w for w in words if not all(p in vocab for p in w.lower().split("-")) and not re.fullmatch(r"[A-G][b#]?", w)]
 
 
 def _title(prompt: str, constraints: Constraints) -> str:
