@@ -21,7 +21,6 @@ from musicgrammar.ontologies import (
     FormType,
     Key,
     Meter,
-    Mode,
     Mood,
     TempoTerm,
     find_instrument,
