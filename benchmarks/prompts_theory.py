@@ -140,10 +140,10 @@ def main() -> None:
         "| class | prompt | valid | constraints honoured | key | meter | BPM | parts (role) | measured | title | s |",
         "|---|---|---|---|---|---|---:|---|---|---|---:|",
         *rows,
-        "",
     ]
-    Path(args.out).write_text("\n".join(out))
-    print("\n".join(out))
+    text = "\n".join(out) + "\n"
+    Path(args.out).write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

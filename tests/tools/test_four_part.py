@@ -5,18 +5,7 @@ from __future__ import annotations
 from musicgrammar.agents.harmony_rules import critique_harmony
 from musicgrammar.agents.planning import PlanningContext, plan_composition
 from musicgrammar.agents.weaving import weave_brief
-from musicgrammar.ontologies import (
-    Cadence,
-    CompositionSpec,
-    EnsembleMember,
-    Key,
-    Meter,
-    Note,
-    Section,
-    Tempo,
-    chord_timeline,
-    get_instrument,
-)
+from musicgrammar.ontologies import Cadence, CompositionSpec, EnsembleMember, Key, Meter, Note, Section, Tempo, chord_timeline, get_instrument
 from musicgrammar.tools.four_part import VOICES, check_four_parts, voice_four_parts
 from musicgrammar.tools.realize import realize
 
