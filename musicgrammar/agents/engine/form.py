@@ -9,6 +9,7 @@ from musicgrammar.ontologies import (
     Brief,
     FormType,
     Meter,
+    Mood,
     SectionRole,
 )
 
@@ -38,11 +39,11 @@ def plan_meter(arousal: float, tradition, brief: Brief, rng: random.Random, ctx:
     if hinted and rng.random() < 0.3:
         ctx.notes.append(f"meter {hinted[0]} taken from exemplar {ctx.exemplars[0].id}")
         return Meter.parse(hinted[0])
-    moods = {m.value for m in brief.moods}
+    moods = set(brief.moods)
     options = ["4/4"] * 5 + ["3/4"] * 2 + ["6/8"] * 2
-    if {"tense", "aggressive", "energetic"} & moods:
+    if {Mood.TENSE, Mood.AGGRESSIVE, Mood.ENERGETIC} & moods:
         options += ["7/8", "5/4"]
-    if {"tender", "serene", "nostalgic"} & moods:
+    if {Mood.TENDER, Mood.SERENE, Mood.NOSTALGIC} & moods:
         options += ["3/4", "6/8", "12/8"]
     return Meter.parse(rng.choice(options))
 

@@ -17,6 +17,7 @@ from musicgrammar.ontologies import (
     Key,
     Meter,
     Mode,
+    Mood,
     Section,
     SectionRole,
     diatonic_chord,
@@ -70,13 +71,13 @@ def plan_key(brief: Brief, valence: float, tradition, ensemble: list[EnsembleMem
             mode = hinted[0]
             ctx.notes.append(f"mode {mode.value} taken from exemplar {ctx.exemplars[0].id}")
     if mode is None:
-        moods = {m.value for m in brief.moods}
+        moods = set(brief.moods)
         if valence > 0.35:
-            options = [Mode.MAJOR, Mode.MAJOR, Mode.MIXOLYDIAN] + ([Mode.LYDIAN] * 2 if "ethereal" in moods else [])
+            options = [Mode.MAJOR, Mode.MAJOR, Mode.MIXOLYDIAN] + ([Mode.LYDIAN] * 2 if Mood.ETHEREAL in moods else [])
         elif valence > -0.15:
-            options = [Mode.DORIAN, Mode.MAJOR, Mode.MIXOLYDIAN, Mode.MINOR] + ([Mode.LYDIAN] if "ethereal" in moods else [])
+            options = [Mode.DORIAN, Mode.MAJOR, Mode.MIXOLYDIAN, Mode.MINOR] + ([Mode.LYDIAN] if Mood.ETHEREAL in moods else [])
         else:
-            options = [Mode.MINOR, Mode.HARMONIC_MINOR, Mode.DORIAN] + ([Mode.PHRYGIAN] if {"eerie", "dark", "tense"} & moods else [])
+            options = [Mode.MINOR, Mode.HARMONIC_MINOR, Mode.DORIAN] + ([Mode.PHRYGIAN] if {Mood.EERIE, Mood.DARK, Mood.TENSE} & moods else [])
         mode = rng.choice(options)
     tonic = c.tonic or rng.choice(["C", "D", "E", "F", "G", "A", "Bb", "Eb"] if not mode.is_minor else ["A", "D", "E", "G", "C", "B", "F#"])
     return Key(tonic=tonic, mode=mode)

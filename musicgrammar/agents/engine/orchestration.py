@@ -8,6 +8,7 @@ from musicgrammar.agents.engine.context import PlanningContext, mean
 from musicgrammar.ontologies import (
     Brief,
     EnsembleMember,
+    Mood,
     Role,
     get_tradition,
     instrument_catalog,
@@ -24,6 +25,9 @@ _BASS_CAPABLE = {"acoustic_bass", "electric_bass_finger", "electric_bass_pick", 
 
 
 _BASS_BY_FAMILY = ("acoustic_bass", "cello", "contrabass", "electric_bass_finger", "bassoon", "tuba", "synth_bass_1", "fretless_bass")
+
+
+_QUIET_MOODS = {Mood.SERENE, Mood.TENDER, Mood.ETHEREAL, Mood.SOLEMN, Mood.MELANCHOLY}  # no drums under these
 
 
 def plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> list[EnsembleMember]:
@@ -109,7 +113,7 @@ def plan_ensemble(brief: Brief, rng: random.Random, ctx: PlanningContext) -> lis
         named = style(c.style)
         calm_style = named is not None and named.calm
         # drums only for pieces with energy: never under a lullaby, a hymn or a slow lament
-        quiet = calm_style or (c.tempo_bpm or 100) < 76 or energy < 0.0 or (brief.moods and brief.moods[0].value in ("serene", "tender", "ethereal", "solemn", "melancholy"))
+        quiet = calm_style or (c.tempo_bpm or 100) < 76 or energy < 0.0 or (brief.moods and brief.moods[0] in _QUIET_MOODS)
         if drum_palette:
             for inst in drum_palette[:2]:
                 add(inst, Role.PERCUSSION)
