@@ -149,7 +149,7 @@ def harmonize_melody(
     ``per_pass`` chord steps are unmasked per forward pass: 4 measured as good as 1 (the paper's
     one-at-a-time decoding) on the held-out chorales at a quarter of the cost.
     """
-    from musicgrammar.tools.harmony_metrics import harmony_metrics
+    from musicgrammar.tools.harmony_metrics import beat_quarters_for, harmony_metrics
 
     if method not in ("ff", "rules"):
         raise UserInputError(f"unknown method {method!r} (choose 'ff' or 'rules')", field="method")
@@ -184,5 +184,7 @@ def harmonize_melody(
         for e in events
     ]
     spans = [(c.onset, c.duration, c.chord.pitch_classes()) for c in chords]
-    metrics = harmony_metrics([(n.pitch, n.start, n.duration) for n in line], spans, meter=meter)
+    metrics = harmony_metrics(
+        [(n.pitch, n.start, n.duration) for n in line], spans, bar_q, beat_quarters_for(meter.numerator, meter.denominator)
+    )
     return HarmonizationResult(key, meter, method, chords, metrics, line, warnings)
