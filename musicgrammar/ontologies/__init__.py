@@ -3,6 +3,8 @@
 One module per domain (theory, rhythm, form, harmony, melody, instrumentation, lyrics, affect,
 tradition, provenance); `CompositionSpec` (the design) and `Score` (the notes) are the canonical
 objects, bundled with provenance in `Composition`; `validation` holds the cross-domain rules.
+`timing` places sections and chords on the time line (the one chord timeline every tool reads);
+`knowledge` reads the named styles, ensembles and scales from `data/`.
 """
 
 from musicgrammar.ontologies.affect import Affect, Dynamic, Mood
