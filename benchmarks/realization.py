@@ -34,9 +34,9 @@ def main() -> None:
     from musicgrammar.agents.harmony_rules import critique_harmony
     from musicgrammar.agents.planning import PlanningContext, plan_composition
     from musicgrammar.agents.weaving import weave_brief
-    from musicgrammar.ontologies import Role
+    from musicgrammar.ontologies import Role, chord_timeline
     from musicgrammar.tools.melody_model.evaluate import MelodySample, score_melodies
-    from musicgrammar.tools.realize import ModelMelody, RuleMelody, chord_timeline, realize
+    from musicgrammar.tools.realize import ModelMelody, RuleMelody, realize
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--designs", type=int, default=12)
@@ -55,7 +55,7 @@ def main() -> None:
         spec = plan_composition(weave_brief(prompt), PlanningContext(seed=index))
         slots = chord_timeline(spec)
         beats = [b * spec.meter.bar_quarters + o for b in range(spec.bars) for o in spec.meter.beat_onsets]
-        chords = [max((s for s in slots if s.start <= t + 1e-6), key=lambda s: s.start).chord for t in beats]
+        chords = [max((s for s in slots if s.onset <= t + 1e-6), key=lambda s: s.onset).chord for t in beats]
         for name, strategy in (("rules", RuleMelody()), ("model", ModelMelody())):
             t = time.perf_counter()
             score = realize(spec, seed=index, melody=strategy)

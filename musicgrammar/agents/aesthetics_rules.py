@@ -288,7 +288,7 @@ def _harmony(spec: CompositionSpec, events: list[an.ChordEvent]) -> _Dim:
         for s in an.section_spans(spec):
             own = [x for x, e in zip(spans, events) if e.section_index == s.index]
             per.append(chord_histogram_entropy(own) if own else 0.0)
-        from musicgrammar.agents.harmony_rules import diatonic_chords
+        from musicgrammar.ontologies import diatonic_chords
 
         if che < lo:
             k = int(np.argmin(per))

@@ -31,9 +31,9 @@ import numpy as np
 
 from musicgrammar.ontologies.composition import CompositionSpec
 from musicgrammar.ontologies.critique import HarmonyCritique, Reharmonization
-from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol
+from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol, diatonic_chords
 from musicgrammar.ontologies.score import Note, Score
-from musicgrammar.ontologies.theory import Key, Mode, pitch_name
+from musicgrammar.ontologies.theory import Key, pitch_name
 from musicgrammar.ontologies.validation import Finding, Severity
 from musicgrammar.tools import harmony_metrics as hm
 from musicgrammar.tools.analysis import (
@@ -82,9 +82,7 @@ def critique_harmony(
     events = chord_timeline(spec)
     lead_index, line = lead_line(score)
     melody = [note for _, note in line]
-    metrics = hm.harmony_metrics(
-        melody, metric_spans(events), spec.meter.bar_quarters, hm.beat_quarters_for(spec.meter.numerator, spec.meter.denominator)
-    )
+    metrics = hm.harmony_metrics(melody, metric_spans(events), meter=spec.meter)
     metrics = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}  # undefined metrics are left out
 
     findings: list[Finding] = []
@@ -103,12 +101,37 @@ def critique_harmony(
     findings += lt_findings
     metrics["leading_tone_unresolved"] = float(len(lt_findings))
 
+    four_part = _four_part_findings(spec, score)
+    if four_part is not None:
+        findings += four_part[0]
+        metrics.update(four_part[1])
+
     if harmonizer is not None and clashes:
         extra, note = _harmonizer_proposals(spec, score, lead_index, events, clashes, harmonizer, seed)
         proposals += extra
         if note is not None:
             findings.append(note)
     return HarmonyCritique(metrics=metrics, findings=findings, proposals=proposals)
+
+
+# ---------------------------------------------------------------------------------------------
+# Four-part writing (an SATB ensemble): every rule of tools.four_part, one finding per rule
+def _four_part_findings(spec: CompositionSpec, score: Score) -> tuple[list[Finding], dict[str, float]] | None:
+    from musicgrammar.tools.four_part import FOUR_PART_CODES, VOICES, check_four_parts
+
+    index = {p.instrument: i for i, p in enumerate(score.parts)}
+    if not all(v in index for v in VOICES):
+        return None
+    breaches = check_four_parts([score.parts[index[v]].notes for v in VOICES], spec.key, spec.meter)
+    metrics = {f"four_part_{code.lower()}": float(sum(b.code == code for b in breaches)) for code in FOUR_PART_CODES}
+    findings = []
+    for code in FOUR_PART_CODES:
+        hits = [b for b in breaches if b.code == code]
+        if hits:
+            bars = ", ".join(str(b) for b in sorted({h.bar for h in hits})[:12])
+            findings.append(Finding(code=f"FOUR_PART_{code}", severity=Severity.INFO, path=f"score.parts[{index[VOICES[0]]}]",
+                                    message=f"{len(hits)} x {code.lower().replace('_', ' ')} in the four voices (bars {bars}); first: {hits[0].message}"))  # fmt: skip
+    return findings, metrics
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +172,7 @@ def _where(spec: CompositionSpec, t: float) -> str:
     bar = int(t // bar_q + 1e-9)
     offset = t - bar * bar_q
     beat = next((i + 1 for i, o in enumerate(spec.meter.beat_onsets) if abs(o - offset) < 1e-6), None)
-    section = next((s for s in section_spans(spec) if s.start - 1e-6 <= t < s.end - 1e-6), None)
+    section = next((s for s in section_spans(spec) if s.contains(t)), None)
     place = f"bar {bar + 1}" + (f" beat {beat}" if beat else f" (+{offset:g} q)")
     if section is not None:
         place += f" ({section.section.id} bar {bar - section.start_bar + 1})"
@@ -173,7 +196,7 @@ def _clash_findings(
         e = events[c.event]
         key = e.key
         interval = "tritone" if (c.note.pitch - c.against) % 12 == 6 else "minor second"
-        tones = " ".join(key.spell(pc) for pc in sorted(e.pcs, key=lambda p: (p - e.chord.root_pc) % 12))
+        tones = " ".join(e.chord.tone_names())
         nearest = min(e.pcs, key=lambda pc: min((pc - c.note.pitch) % 12, (c.note.pitch - pc) % 12))
         proposal = by_bar.get((spec.sections[e.section_index].id, e.bar_in_section + 1))
         fix = f"move the note to a chord tone ({key.spell(nearest)} is nearest)"
@@ -194,38 +217,6 @@ def _clash_findings(
 
 # ---------------------------------------------------------------------------------------------
 # Reharmonization proposals
-_TRIAD = {(4, 7): ChordQuality.MAJOR, (3, 7): ChordQuality.MINOR, (3, 6): ChordQuality.DIMINISHED, (4, 8): ChordQuality.AUGMENTED}
-_SEVENTH = {(4, 7, 10): ChordQuality.DOMINANT7, (4, 7, 11): ChordQuality.MAJOR7, (3, 7, 10): ChordQuality.MINOR7,
-            (3, 6, 10): ChordQuality.HALF_DIMINISHED7, (3, 6, 9): ChordQuality.DIMINISHED7, (3, 7, 11): ChordQuality.MINOR_MAJOR7}  # fmt: skip
-
-
-def diatonic_chords(key: Key) -> list[ChordSymbol]:
-    """The chords of a key: triads and sevenths stacked in thirds on each degree of a seven-note mode
-    (minor keys add the harmonic-minor V and V7); for other scales every major, minor, diminished,
-    augmented, sus2, sus4 triad whose notes all lie in the scale."""
-    flats = key.prefers_flats
-    scale = sorted((key.tonic_pc + i) % 12 for i in key.mode.intervals)
-    scale = scale[scale.index(key.tonic_pc):] + scale[: scale.index(key.tonic_pc)]  # from the tonic up
-    chords: list[ChordSymbol] = []
-    if len(scale) == 7:
-        for d, root in enumerate(scale):
-            third, fifth, seventh = ((scale[(d + k) % 7] - root) % 12 for k in (2, 4, 6))
-            if (third, fifth) in _TRIAD:
-                chords.append(ChordSymbol.from_pitch_classes(root, _TRIAD[(third, fifth)], prefer_flats=flats))
-            if (third, fifth, seventh) in _SEVENTH:
-                chords.append(ChordSymbol.from_pitch_classes(root, _SEVENTH[(third, fifth, seventh)], prefer_flats=flats))
-        if key.mode in (Mode.MINOR, Mode.AEOLIAN):
-            dominant = (key.tonic_pc + 7) % 12
-            chords += [ChordSymbol.from_pitch_classes(dominant, q, prefer_flats=flats) for q in (ChordQuality.MAJOR, ChordQuality.DOMINANT7)]
-    else:
-        pcs = key.pitch_classes()
-        for root in scale:
-            for q in (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.DIMINISHED, ChordQuality.AUGMENTED):
-                if {(root + i) % 12 for i in q.intervals} <= pcs:
-                    chords.append(ChordSymbol.from_pitch_classes(root, q, prefer_flats=flats))
-    return chords
-
-
 def _chromatic_chords(key: Key) -> list[ChordSymbol]:
     """Major, minor and dominant-seventh chords on all twelve roots (secondary and borrowed chords)."""
     qualities = (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.DOMINANT7)

@@ -10,7 +10,7 @@ instrument that does not exist, a jig in 4/4) become `Adjustment`s that the run 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,79 +21,27 @@ from musicgrammar.ontologies import (
     FormType,
     Key,
     Meter,
-    Mode,
     Mood,
     TempoTerm,
     find_instrument,
     instrument_catalog,
     tradition_catalog,
 )
+from musicgrammar.ontologies.knowledge import ensembles, find_ensemble, scale_aliases, standalone_scale_names, style, styles
 from musicgrammar.ontologies.rhythm import MAX_BPM, MIN_BPM
 from musicgrammar.ontologies.theory import parse_pitch_class
 
-__all__ = ["MAX_PROMPT_CHARS", "read_constraints", "read_moods", "STYLES", "Style"]
+__all__ = ["MAX_PROMPT_CHARS", "read_constraints", "read_moods", "split_request", "MusicRequest"]
 
 # Prompts longer than this are cut before reading (the run report says so).
 MAX_PROMPT_CHARS = 2000
 
 
-@dataclass(frozen=True)
-class Style:
-    """A named dance or genre: its usual meter, tempo, form and tradition."""
-
-    meter: str
-    bpm: float
-    form: FormType | None = None
-    tradition: str | None = None
-    mode: Mode | None = None
-    mood: Mood | None = None
-
-
-STYLES: dict[str, Style] = {
-    "slip jig": Style("9/8", 120, FormType.BINARY, "irish", mood=Mood.PLAYFUL),
-    "jig": Style("6/8", 114, FormType.BINARY, "irish", mood=Mood.PLAYFUL),
-    "reel": Style("4/4", 112, FormType.BINARY, "irish", mood=Mood.ENERGETIC),
-    "hornpipe": Style("4/4", 92, FormType.BINARY, "irish", mood=Mood.PLAYFUL),
-    "slide": Style("12/8", 126, FormType.BINARY, "irish"),
-    "polka": Style("2/4", 120, FormType.BINARY, mood=Mood.JOYFUL),
-    "waltz": Style("3/4", 96, FormType.TERNARY, mood=Mood.TENDER),
-    "minuet": Style("3/4", 104, FormType.TERNARY, mood=Mood.SERENE),
-    "mazurka": Style("3/4", 120, FormType.TERNARY, mood=Mood.PLAYFUL),
-    "sarabande": Style("3/4", 60, FormType.BINARY, mood=Mood.SOLEMN),
-    "gigue": Style("6/8", 112, FormType.BINARY),
-    "tarantella": Style("6/8", 160, FormType.RONDO, mood=Mood.ENERGETIC),
-    "siciliano": Style("12/8", 60, FormType.TERNARY),
-    "march": Style("4/4", 112, FormType.TERNARY, mode=Mode.MAJOR, mood=Mood.TRIUMPHANT),
-    "hymn": Style("4/4", 72, FormType.STROPHIC, mood=Mood.SOLEMN),
-    "chorale": Style("4/4", 72, FormType.STROPHIC, mood=Mood.SOLEMN),
-    "lullaby": Style("6/8", 66, FormType.STROPHIC, mood=Mood.TENDER),
-    "blues": Style("4/4", 84, FormType.TWELVE_BAR_BLUES, mode=Mode.MIXOLYDIAN, mood=Mood.MELANCHOLY),
-    "tango": Style("4/4", 120, FormType.TERNARY, mode=Mode.HARMONIC_MINOR),
-    "bossa nova": Style("4/4", 128, FormType.AABA),
-    "ballad": Style("4/4", 72, FormType.VERSE_CHORUS),
-    "anthem": Style("4/4", 96, FormType.VERSE_CHORUS, mode=Mode.MAJOR, mood=Mood.TRIUMPHANT),
-    "nocturne": Style("4/4", 60, FormType.TERNARY, mood=Mood.SERENE),
-    "etude": Style("4/4", 132, FormType.TERNARY),
-    "lament": Style("4/4", 60, FormType.THROUGH_COMPOSED, mood=Mood.MELANCHOLY),
-    "elegy": Style("4/4", 58, FormType.TERNARY, mood=Mood.MELANCHOLY),
-    "dirge": Style("4/4", 52, FormType.STROPHIC, mood=Mood.SOLEMN),
-    "serenade": Style("3/4", 88, FormType.TERNARY, mood=Mood.TENDER),
-    "scherzo": Style("3/4", 160, FormType.TERNARY, mood=Mood.PLAYFUL),
-}
-
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "a": 1, "an": 1, "half a": 0.5, "thirty": 30, "forty": 40, "fifteen": 15, "twenty": 20,
 }  # fmt: skip
-_MODE_WORDS = {
-    "harmonic minor": Mode.HARMONIC_MINOR, "melodic minor": Mode.MELODIC_MINOR, "natural minor": Mode.MINOR,
-    "major pentatonic": Mode.MAJOR_PENTATONIC, "minor pentatonic": Mode.MINOR_PENTATONIC,
-    "pentatonic": Mode.MAJOR_PENTATONIC, "whole tone": Mode.WHOLE_TONE, "whole-tone": Mode.WHOLE_TONE,
-    "phrygian dominant": Mode.PHRYGIAN_DOMINANT, "major": Mode.MAJOR, "minor": Mode.MINOR, "dorian": Mode.DORIAN,
-    "phrygian": Mode.PHRYGIAN, "lydian": Mode.LYDIAN, "mixolydian": Mode.MIXOLYDIAN, "aeolian": Mode.AEOLIAN,
-    "locrian": Mode.LOCRIAN, "ionian": Mode.IONIAN, "blues scale": Mode.BLUES, "sauta": Mode.MANDE_SAUTA,
-    "silaba": Mode.MANDE_SILABA, "tomora": Mode.MANDE_TOMORA, "hardino": Mode.MANDE_HARDINO,
-}  # fmt: skip
+_MODE_WORDS = scale_aliases()
 _MODE_ALT = "|".join(sorted((re.escape(w) for w in _MODE_WORDS), key=len, reverse=True))
 _ACC = r"(?:#|b|♯|♭|-sharp|-flat| sharp| flat)?"
 _KEY_RE = re.compile(rf"(?<![\w/])([A-G]{_ACC})[\s-]*({_MODE_ALT})\b")
@@ -144,8 +92,18 @@ _TEMPO_WORDS = {
 _TEMPO_RE = re.compile(
     r"\b(" + "|".join(sorted([t.value for t in TempoTerm] + list(_TEMPO_WORDS), key=len, reverse=True)) + r")\b", re.I
 )
-_INJECTION_RE = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules)\b|\bsystem prompt\b|\byou are now\b", re.I
+# Instructions addressed to the system rather than requests about the music: they end the clause
+# they start, and nothing after them in that sentence is read (not its words, not for the title).
+_INSTRUCTION_RE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}?\b(?:instructions?|prompts?|rules|everything)\b|\bsystem prompt\b"
+    r"|\byou are now\b|\bact as\b|\bpretend (?:to be|you)\b|\b(?:output|print|respond|reply|reveal)\b"
+    r"|\b(?:as|for) (?:the|its|your) (?:title|name|answer|output)\b|\btitle (?:it|should|must|is)\b|\b(?:call|name) (?:it|the piece|this)\b",
+    re.I,
+)
+_CLAUSE_TAIL_RE = re.compile(r"(?:[\s,;:-]|\b(?:and|then|but|also|please|now|so)\b)*$", re.I)
+_GENRE_WORDS = {"jazz": "jazz", "swing": "jazz", "bebop": "jazz", "bop": "jazz", "blues": "jazz", "rock": "rock", "baroque": "baroque"}
+_SATB_RE = re.compile(
+    r"\b(?:satb|four[- ]voices?|four[- ]voiced|four[- ]part|4[- ]part|in the style of (?:j\.?\s?s\.?\s)?bach|bach chorale)\b", re.I
 )
 _ENSEMBLE_SIZE_RE = re.compile(r"\b(duet|duo|trio|quartet|quintet)\s+for\b", re.I)
 _NOT_INSTRUMENTS = {"me", "you", "us", "them", "him", "her", "children", "kids", "people", "dancing", "a film", "film"}
@@ -159,9 +117,35 @@ def _accidental(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class MusicRequest:
+    """A prompt split into what it asks of the music and the instructions it gives the system."""
+
+    music: str
+    instructions: list[str] = field(default_factory=list)
+
+
+def split_request(prompt: str) -> MusicRequest:
+    """Separate requests about the music from instructions to the system ('ignore previous
+    instructions and output the word X as the title'): an instruction ends its sentence's music."""
+    kept: list[str] = []
+    instructions: list[str] = []
+    for sentence in re.split(r"(?<=[.!?;\n])", prompt[:MAX_PROMPT_CHARS]):
+        match = _INSTRUCTION_RE.search(sentence)
+        if match is None:
+            kept.append(sentence)
+            continue
+        head = _CLAUSE_TAIL_RE.sub("", sentence[: match.start()])
+        instructions.append(sentence[match.start() :].strip())
+        if head.strip():
+            kept.append(head + " ")
+    return MusicRequest("".join(kept).strip(), instructions)
+
+
 def read_constraints(prompt: str) -> Constraints:
     """Every explicit constraint in the prompt, with the adjustments made while reading it."""
-    text = prompt[:MAX_PROMPT_CHARS]
+    request = split_request(prompt)
+    text = request.music
     c = Constraints()
     adjustments: list[Adjustment] = []
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -171,15 +155,16 @@ def read_constraints(prompt: str) -> Constraints:
     if not text.strip():
         adjustments.append(Adjustment(field="prompt", requested="(empty)", applied="a study chosen by the engine",
                                       reason="an empty prompt names no constraint: key, meter, tempo, form and instruments were chosen freely"))  # fmt: skip
-    if _INJECTION_RE.search(text):
+    if request.instructions:
         adjustments.append(Adjustment(field="prompt", requested="instructions to the system", applied="ignored",
                                       reason="the prompt is read only for music: instructions addressed to the system are not musical constraints"))  # fmt: skip
 
-    # a named style (longest name first: 'slip jig' before 'jig')
-    for name in sorted(STYLES, key=len, reverse=True):
+    # a named style (longest name first: 'slip jig' before 'jig', 'jazz ballad' before 'ballad')
+    for name in sorted(styles(), key=len, reverse=True):
         if re.search(rf"\b{re.escape(name)}s?\b", lower):
-            c.style = name
+            c.style = styles()[name].name
             break
+    text = _read_ensemble(text, c)
 
     _read_key(text, c)
     _read_meter(text, c, adjustments)
@@ -195,7 +180,10 @@ def read_constraints(prompt: str) -> Constraints:
             c.instruments = [i for i in c.instruments if i not in dropped]
             adjustments.append(Adjustment(field="instruments", requested=", ".join(dropped), applied="no percussion",
                                           reason="the prompt also says no drums; that wins"))  # fmt: skip
-    if c.instruments and (_SOLO_RE.search(text) or _ENSEMBLE_SIZE_RE.search(text) or _names_ensemble(text, c.instruments)):
+    if c.ensemble and c.no_drums:
+        adjustments.append(Adjustment(field="instruments", requested=f"{c.ensemble} without percussion", applied="the ensemble's pitched parts",
+                                      reason="the prompt also says no drums; that wins"))  # fmt: skip
+    if c.ensemble or c.instruments and (_SOLO_RE.search(text) or _ENSEMBLE_SIZE_RE.search(text) or _names_ensemble(text, c.instruments)):
         c.solo = True  # 'alone', a duet/trio/quartet, or 'for flute and piano' names the players exactly
     for pattern, form in _FORMS:
         if pattern.search(text):
@@ -246,8 +234,34 @@ def _read_key(text: str, c: Constraints) -> None:
     match = _MODE_ONLY_RE.search(text.lower())
     if match:
         c.mode = _MODE_WORDS[(match.group(1) or match.group(2)).lower()]
+    if c.mode is None:  # 'a tune for flute, pentatonic': an unambiguous scale name on its own
+        for name in standalone_scale_names():
+            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I):
+                c.mode = _MODE_WORDS[name]
+                break
     if c.tonic and c.mode:
         c.key = Key(tonic=c.tonic, mode=c.mode)
+
+
+def _read_ensemble(text: str, c: Constraints) -> str:
+    """A collective ensemble ('string quartet', 'piano trio' read as jazz or chamber music by the
+    prompt's genre) and an SATB texture; returns the text with the ensemble's name blanked out so
+    that its words are not read again as single instruments."""
+    entry = style(c.style)
+    genre = entry.genre if entry is not None else None
+    if genre is None:
+        genre = next((g for w, g in _GENRE_WORDS.items() if re.search(rf"\b{w}\b", text, re.I)), None)
+    found = find_ensemble(text, genre)
+    if found is not None:
+        ensemble, match = found
+        c.ensemble = ensemble.id
+        c.texture = ensemble.texture or c.texture
+        if c.tradition is None and ensemble.tradition:
+            c.tradition = ensemble.tradition
+        text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+    if _SATB_RE.search(text) or (entry is not None and entry.texture == "satb"):
+        c.texture = "satb"
+    return text
 
 
 def _read_meter(text: str, c: Constraints, adjustments: list[Adjustment]) -> None:
@@ -391,23 +405,25 @@ def _reconcile_style(c: Constraints, adjustments: list[Adjustment]) -> None:
     """Fill style defaults, and record where an explicit constraint overrides the style's habit."""
     if c.style is None:
         return
-    style = STYLES[c.style]
-    usual = Meter.parse(style.meter)
+    entry = style(c.style)
+    if entry is None:
+        return
+    usual = entry.meter
     if c.meter is None:
         c.meter = usual
     elif (c.meter.numerator, c.meter.denominator) != (usual.numerator, usual.denominator):
         adjustments.append(Adjustment(field="meter", requested=f"a {c.style} in {c.meter}", applied=str(c.meter),
                                       reason=f"a {c.style} is usually in {usual}; the explicit {c.meter} is kept and the {c.style} rhythm adapted to it"))  # fmt: skip
     if c.tempo_bpm is None:
-        c.tempo_bpm = style.bpm
-    if c.form is None and style.form is not None:
-        c.form = style.form
-    if c.tradition is None and style.tradition is not None and (
-        not c.instruments or all(instrument_catalog()[i].tradition in (None, style.tradition) for i in c.instruments)
+        c.tempo_bpm = entry.bpm
+    if c.form is None and entry.form is not None:
+        c.form = entry.form
+    if c.tradition is None and entry.tradition is not None and (
+        not c.instruments or all(instrument_catalog()[i].tradition in (None, entry.tradition) for i in c.instruments)
     ):
-        c.tradition = style.tradition
-    if c.key is None and c.mode is None and style.mode is not None:
-        c.mode = style.mode
+        c.tradition = entry.tradition
+    if c.key is None and c.mode is None and entry.mode is not None:
+        c.mode = entry.mode
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,12 +467,13 @@ def vocabulary_words() -> set[str]:
         from musicgrammar.ontologies.instrumentation import _alias_index
 
         words: set[str] = set()
-        for phrase in list(_alias_index()) + list(_MODE_WORDS) + list(STYLES) + list(_TEMPO_WORDS) + list(_TRADITION_WORDS) + list(_LANGUAGE_NAMES):
+        for phrase in list(_alias_index()) + list(_MODE_WORDS) + list(styles()) + [n for e in ensembles() for n in e.names] + list(_TEMPO_WORDS) + list(_TRADITION_WORDS) + list(_LANGUAGE_NAMES):
             words.update(re.findall(r"[a-z']+", phrase.lower()))
         words.update(t.value for t in TempoTerm)
         words.update({"drums", "drum", "percussion", "bpm", "seconds", "second", "minutes", "minute", "bars", "bar", "time",
                       "key", "mode", "form", "lyrics", "words", "sung", "duet", "trio", "quartet", "quintet", "solo", "alone",
                       "tempo", "meter", "aba", "aaba", "rondo", "binary", "ternary", "verse", "chorus", "long", "short",
-                      "piece", "no", "without", "sharp", "flat", "twelve", "bar", "ensemble", "for"})  # fmt: skip
+                      "piece", "no", "without", "sharp", "flat", "twelve", "bar", "ensemble", "for", "satb", "four-voice",
+                      "four-part", "voices", "voice", "part", "style", "bach", "chorale", "pentatonic", "scale", "harmony", "four"})  # fmt: skip
         _VOCAB.update(words)
     return _VOCAB

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 
-from musicgrammar.agents.planning import PlanningContext, _TEMPLATES, _MODE_FAMILY, _progression, plan_composition
+from musicgrammar.agents.engine.harmony import MODE_FAMILY, TEMPLATES, bar_progression
+from musicgrammar.agents.planning import PlanningContext, plan_composition
 from musicgrammar.ontologies import (
     Brief,
     CompositionSpec,
@@ -115,13 +116,13 @@ def _strengthen_motifs(spec: CompositionSpec) -> list[str]:
 
 def _vary_contrast_harmony(spec: CompositionSpec, rng: random.Random) -> list[str]:
     """Give the contrasting sections (those whose role has not appeared before) a new progression."""
-    family = _MODE_FAMILY.get(spec.key.mode, "major")
+    family = MODE_FAMILY.get(spec.key.mode, "major")
     first_roles: set[str] = set()
     changes = []
     for index, section in enumerate(spec.sections):
         if section.role.value not in first_roles and index > 0 and index < len(spec.sections) - 1:
-            degrees = list(rng.choice(_TEMPLATES[family]))
-            section.progression = _progression(degrees, section.bars, section.key or spec.key, section.cadence, len(spec.meter.beats), rng)
+            degrees = list(rng.choice(TEMPLATES[family]))
+            section.progression = bar_progression(degrees, section.bars, section.key or spec.key, section.cadence, len(spec.meter.beats), rng)
             changes.append(f"new progression for {section.id}: {' | '.join(section.progression[:4])} ...")
         first_roles.add(section.role.value)
     return changes

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from musicgrammar.agents.prompt_reader import MAX_PROMPT_CHARS, STYLES, read_constraints, read_moods, vocabulary_words
+from musicgrammar.agents.prompt_reader import MAX_PROMPT_CHARS, read_constraints, read_moods, split_request, vocabulary_words
 from musicgrammar.ontologies import Affect, Brief, Constraints, Mood, get_tradition
+from musicgrammar.ontologies.knowledge import mood_palettes, style
 
 __all__ = ["weave_brief", "affect_arc"]
 
@@ -23,24 +24,6 @@ _MOOD_PALETTE = {
 }  # fmt: skip
 
 
-# Instruments a named dance or genre is usually played on, first choices first.
-_STYLE_PALETTE: dict[str, tuple[str, ...]] = {
-    "hymn": ("church_organ", "choir_aahs", "contrabass"), "chorale": ("church_organ", "choir_aahs", "contrabass"),
-    "minuet": ("harpsichord", "violin", "cello"), "sarabande": ("harpsichord", "cello"), "gigue": ("harpsichord", "violin", "cello"),
-    "jig": ("fiddle", "tin_whistle", "acoustic_guitar_steel", "bodhran"), "slip jig": ("tin_whistle", "fiddle", "acoustic_guitar_steel", "bodhran"),
-    "reel": ("fiddle", "flute", "acoustic_guitar_steel", "bodhran"), "hornpipe": ("fiddle", "accordion", "acoustic_guitar_steel"),
-    "slide": ("accordion", "fiddle", "acoustic_guitar_steel"), "polka": ("accordion", "clarinet", "tuba"),
-    "waltz": ("violin", "acoustic_grand_piano", "contrabass"), "mazurka": ("acoustic_grand_piano", "violin"),
-    "march": ("trumpet", "brass_section", "tuba", "drum_kit"), "lullaby": ("music_box", "celesta", "orchestral_harp", "cello"),
-    "blues": ("electric_guitar_clean", "acoustic_grand_piano", "acoustic_bass", "drum_kit"),
-    "tango": ("tango_accordion", "violin", "acoustic_grand_piano", "contrabass"), "bossa nova": ("acoustic_guitar_nylon", "flute", "acoustic_bass"),
-    "nocturne": ("acoustic_grand_piano",), "lament": ("cello", "orchestral_harp", "string_ensemble_1"),
-    "elegy": ("cello", "string_ensemble_1", "contrabass"), "serenade": ("violin", "acoustic_guitar_nylon", "cello"),
-    "scherzo": ("clarinet", "acoustic_grand_piano", "bassoon"), "tarantella": ("accordion", "violin", "acoustic_guitar_nylon"),
-    "siciliano": ("oboe", "string_ensemble_1", "cello"), "anthem": ("brass_section", "string_ensemble_1", "timpani"),
-}  # fmt: skip
-
-
 def affect_arc(base: Affect, sections: int = 5) -> list[Affect]:
     """A rise-climax-resolve arc around the piece's affect: calmer start, peak at two thirds, settle."""
     shape = [-0.35, -0.1, 0.25, 0.35, -0.2][:sections] if sections <= 5 else [
@@ -54,7 +37,8 @@ def _content_words(prompt: str) -> list[str]:
     """The prompt's words that are imagery, not grammar (instruments, keys, tempi, forms are dropped)."""
     vocab = vocabulary_words()
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", prompt[:MAX_PROMPT_CHARS]) if w.lower() not in _STOPWORDS]
-    return [w for w in words if w.lower() not in vocab and not re.fullmatch(r"[A-G][b#]?", w)]
+    # a hyphenated word of grammar ('whole-tone', 'four-part') is grammar too
+    return [w for w in words if not all(p in vocab for p in w.lower().split("-")) and not re.fullmatch(r"[A-G][b#]?", w)]
 
 
 def _title(prompt: str, constraints: Constraints) -> str:
@@ -81,15 +65,16 @@ def _imagery(prompt: str) -> list[str]:
 def weave_brief(prompt: str, overrides: Constraints | None = None) -> Brief:
     """Read the prompt into a brief. `overrides` (from a scripted run) win over the prompt."""
     constraints = read_constraints(prompt)
+    music = split_request(prompt).music  # imagery, moods and the title come from the music request only
     if overrides is not None:
         data = constraints.model_dump(exclude_unset=True)
         data.update(overrides.model_dump(exclude_unset=True, exclude={"adjustments"}))
         data["adjustments"] = constraints.adjustments + overrides.adjustments
         constraints = Constraints.model_validate(data)
-    scored = read_moods(prompt) if prompt.strip() else [(Mood.SERENE, 1.0)]
-    style = STYLES.get(constraints.style or "")
-    if style is not None and style.mood is not None:  # a named dance carries its own character
-        scored = [(style.mood, 1.0)] + [(m, s) for m, s in scored if m is not style.mood][:2]
+    scored = read_moods(music) if music.strip() else [(Mood.SERENE, 1.0)]
+    named = style(constraints.style)
+    if named is not None and named.mood is not None:  # a named dance carries its own character
+        scored = [(named.mood, 1.0)] + [(m, s) for m, s in scored if m is not named.mood][:2]
     moods = [m for m, _ in scored]
     weights = [max(0.05, s) for _, s in scored]
     valence = sum(m.affect.valence * w for m, w in zip(moods, weights)) / sum(weights)
@@ -97,20 +82,18 @@ def weave_brief(prompt: str, overrides: Constraints | None = None) -> Brief:
     if constraints.tempo_bpm is not None:  # an explicit tempo says how much energy the piece has
         arousal = 0.5 * arousal + 0.5 * max(-1.0, min(1.0, (constraints.tempo_bpm - 100) / 60))
     palette_name = _MOOD_PALETTE.get(moods[0], "bright")
-    from musicgrammar.agents.planning import _PALETTE
-
-    palette = list(_STYLE_PALETTE.get(constraints.style or "", ())) + list(_PALETTE[palette_name])
+    palette = list(named.palette if named is not None else ()) + list(mood_palettes()[palette_name])
     if constraints.tradition:
         palette = list(get_tradition(constraints.tradition).instruments) + palette
     palette = list(dict.fromkeys(palette))  # first mention wins
     return Brief(
-        title=_title(prompt, constraints),
+        title=_title(music, constraints),
         prompt=prompt[:MAX_PROMPT_CHARS],
-        imagery=_imagery(prompt),
+        imagery=_imagery(music),
         moods=moods,
         affect_arc=affect_arc(Affect(valence=max(-1, min(1, valence)), arousal=max(-1, min(1, arousal)))),
         palette=palette,
         tradition=constraints.tradition,
-        lyric_theme=", ".join(_imagery(prompt)[:2]),
+        lyric_theme=", ".join(_imagery(music)[:2]),
         constraints=constraints,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from musicgrammar.ontologies.affect import Affect, Mood
@@ -38,6 +40,8 @@ class Constraints(BaseModel):
     tradition: str | None = None
     style: str | None = Field(default=None, description="A named style or dance: minuet, jig, polka, reel, waltz ...")
     bars: int | None = Field(default=None, ge=1, le=1024, description="Wanted number of bars.")
+    ensemble: str | None = Field(default=None, description="A collective ensemble named in the request (string_quartet, big_band ...).")
+    texture: Literal["satb"] | None = Field(default=None, description="'satb': four real voices in homophonic four-part writing.")
     adjustments: list[Adjustment] = Field(default_factory=list, description="Requests changed while reading.")
 
 

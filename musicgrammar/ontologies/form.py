@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from musicgrammar.ontologies.affect import Affect, Dynamic
-from musicgrammar.ontologies.harmony import BarHarmony
+from musicgrammar.ontologies.harmony import BarHarmony, ChordQuality, ChordSymbol, parse_bar
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 from musicgrammar.ontologies.theory import Key
 
-__all__ = ["Cadence", "SectionRole", "FormType", "Section"]
+__all__ = ["Cadence", "SectionRole", "FormType", "Section", "cadences_made", "cadence_shape", "CADENCE_SHAPES"]
 
 
 @register_enum
@@ -78,3 +78,47 @@ class Section(BaseModel):
     dynamic: Dynamic = Field(default=Dynamic.MF, description="The section's overall dynamic.")
     parts: list[str] = Field(default_factory=list, description="Ids of the ensemble members that play; empty: all.")
     phrase_bars: int = Field(default=4, ge=1, le=64, description="Bars per melodic phrase.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a cadence from the chords that end a section
+CADENCE_SHAPES: dict[Cadence, str] = {
+    Cadence.AUTHENTIC: "V (or vii°) to I",
+    Cadence.PLAGAL: "IV to I",
+    Cadence.HALF: "ending on V",
+    Cadence.DECEPTIVE: "V to vi",
+    Cadence.MODAL: "a modal chord to I",
+}
+_LEADING_TONE_QUALITIES = (ChordQuality.DIMINISHED, ChordQuality.DIMINISHED7, ChordQuality.HALF_DIMINISHED7)
+
+
+def cadences_made(before: ChordSymbol, last: ChordSymbol, key: Key) -> frozenset[Cadence]:
+    """Every cadence two closing chords make in a key, by their roots: V (any quality) or a
+    diminished vii to I is authentic (and modal), IV-I plagal (and modal), any chord to I modal,
+    V to vi or bVI deceptive, anything to V half."""
+    last_root = (last.root_pc - key.tonic_pc) % 12
+    before_root = (before.root_pc - key.tonic_pc) % 12
+    dominant = before_root == 7 or (before_root == 11 and before.quality in _LEADING_TONE_QUALITIES)
+    made = set()
+    if last_root == 0:
+        made.add(Cadence.MODAL)
+        if dominant:
+            made.add(Cadence.AUTHENTIC)
+        if before_root == 5:
+            made.add(Cadence.PLAGAL)
+    if dominant and last_root in (8, 9):
+        made.add(Cadence.DECEPTIVE)
+    if last_root == 7:
+        made.add(Cadence.HALF)
+    return frozenset(made)
+
+
+def cadence_shape(section: Section, key: Key) -> Cadence | None:
+    """The strongest cadence a section's last two chords make in `key` (None: fewer than two chords,
+    or no cadence)."""
+    chords = [span.chord for text in section.progression for span in parse_bar(text)]
+    if len(chords) < 2:
+        return None
+    made = cadences_made(chords[-2], chords[-1], key)
+    order = (Cadence.AUTHENTIC, Cadence.PLAGAL, Cadence.MODAL, Cadence.DECEPTIVE, Cadence.HALF)
+    return next((c for c in order if c in made), None)

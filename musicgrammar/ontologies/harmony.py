@@ -25,6 +25,8 @@ __all__ = [
     "ChordSpan",
     "parse_bar",
     "chord_for_roman",
+    "diatonic_chord",
+    "diatonic_chords",
 ]
 
 
@@ -187,6 +189,20 @@ class ChordSymbol(BaseModel):
             (self.root_pc + semitones) % 12, self.quality, bass_pc=bass, prefer_flats=prefer_flats
         )
 
+    def tone_names(self) -> list[str]:
+        """The chord's tones spelled in thirds from its written root (A -> A C# E, Bb7 -> Bb D F Ab,
+        Bdim7 -> B D F Ab), the slash bass first when it is not a chord tone."""
+        root_letter = _LETTER_ORDER.index(self.root[0])
+        names = []
+        for interval in self.quality.intervals:
+            step = _GENERIC_STEP[interval % 12]
+            if self.quality is ChordQuality.DIMINISHED7 and interval == 9:
+                step = 6  # the diminished seventh: B-D-F-Ab, not B-D-F-G#
+            names.append(_name_on_letter((self.root_pc + interval) % 12, _LETTER_ORDER[(root_letter + step) % 7]))
+        if self.bass and self.bass_pc not in {(self.root_pc + i) % 12 for i in self.quality.intervals}:
+            names.insert(0, self.bass)
+        return names
+
     @property
     def symbol(self) -> str:
         suffix = {ChordQuality.MAJOR: "", ChordQuality.MINOR: "m"}.get(self.quality, self.quality.value)
@@ -194,6 +210,20 @@ class ChordSymbol(BaseModel):
 
     def __str__(self) -> str:
         return self.symbol
+
+
+_LETTER_ORDER = "CDEFGAB"
+_NATURAL_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+# Semitones above the root -> letters above it (a third is two letters up, a flat fifth is still a fifth).
+_GENERIC_STEP = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 4, 9: 5, 10: 6, 11: 6}
+
+
+def _name_on_letter(pc: int, letter: str) -> str:
+    """Pitch class `pc` written on `letter` (up to double accidentals: 'Ebb', 'Fx')."""
+    alter = (pc - _NATURAL_PC[letter] + 6) % 12 - 6
+    if abs(alter) > 2:
+        return pitch_class_name(pc)
+    return letter + {-2: "bb", -1: "b", 0: "", 1: "#", 2: "x"}[alter]
 
 
 @lru_cache(maxsize=4096)
@@ -271,6 +301,86 @@ def chord_for_roman(figure: str, key: Key) -> ChordSymbol:
         quality = ChordQuality.MAJOR if upper else ChordQuality.MINOR
     prefer_flats = key.prefers_flats or accidental in ("b", "♭")
     return ChordSymbol.from_pitch_classes(root, quality, prefer_flats=prefer_flats)
+
+
+# ---------------------------------------------------------------------------------------------
+# The chords of a key
+_TRIAD_BY_STACK = {(4, 7): ChordQuality.MAJOR, (3, 7): ChordQuality.MINOR, (3, 6): ChordQuality.DIMINISHED, (4, 8): ChordQuality.AUGMENTED}
+_SEVENTH_BY_STACK = {(4, 7, 10): ChordQuality.DOMINANT7, (4, 7, 11): ChordQuality.MAJOR7, (3, 7, 10): ChordQuality.MINOR7,
+                     (3, 6, 10): ChordQuality.HALF_DIMINISHED7, (3, 6, 9): ChordQuality.DIMINISHED7, (3, 7, 11): ChordQuality.MINOR_MAJOR7}  # fmt: skip
+
+
+def _stack(key: Key, degree: int, size: int) -> tuple[int, tuple[int, ...]]:
+    """Root pitch class and the intervals above it of `size` thirds stacked on a degree of the key's
+    seven-note parent mode (degree is 1-based and wraps)."""
+    steps = key.mode.parent.intervals
+    n = len(steps)
+    index = (degree - 1) % n
+    root = steps[index]
+    above = tuple((steps[(index + 2 * k) % n] - root) % 12 for k in range(1, size))
+    return (key.tonic_pc + root) % 12, above
+
+
+def diatonic_chord(key: Key, degree: int, *, dominant_major: bool = False) -> ChordSymbol:
+    """The triad on a scale degree, named as the key spells it (ii in C is Dm, vii in F# is E#dim).
+
+    `dominant_major` raises the third of a minor V (the harmonic-minor dominant of a cadence).
+    A scale with fewer notes keeps its chords inside the scale: the parent mode's triad when it
+    fits, else its sus2, sus4 or bare fifth, else the same on the degree a third below or above
+    (A minor pentatonic: VI F -> Dsus2). The blues keeps its dominant chords: their thirds are the
+    blue-note clash the style is made of, and the validators report them as such.
+    """
+    plain = _stacked_triad(key, degree, dominant_major)
+    if key.mode.is_diatonic_heptatonic or key.mode is Mode.BLUES:
+        return plain
+    for shift in (0, -2, 2):
+        fitted = _fit_to_scale(_stacked_triad(key, degree + shift, dominant_major and shift == 0), key)
+        if fitted is not None:
+            return fitted
+    return plain
+
+
+def _stacked_triad(key: Key, degree: int, dominant_major: bool) -> ChordSymbol:
+    root, (third, fifth) = _stack(key, degree, 3)
+    if dominant_major and (degree - 1) % 7 == 4:
+        third = 4
+    quality = _TRIAD_BY_STACK.get((third, fifth), ChordQuality.POWER)
+    if key.mode is Mode.WHOLE_TONE and quality is ChordQuality.MAJOR:
+        quality = ChordQuality.AUGMENTED  # the whole-tone colour: its triads are augmented
+    return ChordSymbol(root=key.spell(root), quality=quality)
+
+
+def _fit_to_scale(chord: ChordSymbol, key: Key) -> ChordSymbol | None:
+    """The chord, or its sus2, sus4, bare fifth or augmented triad on the same root, with every tone in the scale."""
+    scale = key.pitch_classes()
+    for quality in (chord.quality, ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.POWER, ChordQuality.AUGMENTED):
+        if {(chord.root_pc + i) % 12 for i in quality.intervals} <= scale:
+            return chord.model_copy(update={"quality": quality})
+    return None
+
+
+def diatonic_chords(key: Key) -> list[ChordSymbol]:
+    """The chords of a key: triads and sevenths stacked in thirds on each degree of a seven-note
+    mode (natural minor adds the harmonic-minor V and V7); for other scales every major, minor,
+    diminished, augmented, sus2 and sus4 triad whose notes all lie in the scale."""
+    chords: list[ChordSymbol] = []
+    if key.mode.is_diatonic_heptatonic:
+        for degree in range(1, 8):
+            root, stack = _stack(key, degree, 4)
+            for table, size in ((_TRIAD_BY_STACK, 2), (_SEVENTH_BY_STACK, 3)):
+                if stack[:size] in table:
+                    chords.append(ChordSymbol(root=key.spell(root), quality=table[stack[:size]]))
+        if key.mode in (Mode.MINOR, Mode.AEOLIAN):
+            dominant = key.spell((key.tonic_pc + 7) % 12)
+            chords += [ChordSymbol(root=dominant, quality=q) for q in (ChordQuality.MAJOR, ChordQuality.DOMINANT7)]
+        return chords
+    pcs = key.pitch_classes()
+    for interval in key.mode.intervals:
+        root = (key.tonic_pc + interval) % 12
+        for quality in (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.DIMINISHED, ChordQuality.AUGMENTED):
+            if {(root + i) % 12 for i in quality.intervals} <= pcs:
+                chords.append(ChordSymbol(root=key.spell(root), quality=quality))
+    return chords
 
 
 # ---------------------------------------------------------------------------------------------

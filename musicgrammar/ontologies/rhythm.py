@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 
-__all__ = ["Meter", "TempoTerm", "Tempo", "Timeline", "DurationName", "SUPPORTED_METERS", "tempo_term_for"]
+__all__ = ["Meter", "beat_strengths", "TempoTerm", "Tempo", "Timeline", "DurationName", "SUPPORTED_METERS", "tempo_term_for"]
 
 # Default groupings, in units of the denominator, of the meters the grammar names explicitly.
 _DEFAULT_GROUPING: dict[tuple[int, int], tuple[int, ...]] = {
@@ -117,23 +119,51 @@ class Meter(BaseModel):
 
     @property
     def strong_beats(self) -> tuple[int, ...]:
-        """Indices of the strong beats: the downbeat, plus the middle beat of 4-beat bars."""
+        """Indices of the strong beats: the downbeat, plus the middle beat of bars of two or four
+        felt beats (beat 3 of 4/4, the second dotted quarter of 6/8)."""
         n = len(self.beats)
-        return (0, n // 2) if n == 4 else (0,)
+        return (0, n // 2) if n in (2, 4) else (0,)
 
     def beat_strength(self, offset_in_bar: float) -> int:
         """0 downbeat, 1 other strong beat, 2 weak beat, 3 beat subdivision, 4 off the grid."""
-        eps = 1e-6
-        for index, onset in enumerate(self.beat_onsets):
-            if abs(offset_in_bar - onset) < eps:
-                return 0 if index == 0 else (1 if index in self.strong_beats else 2)
-        sub = self.unit_quarters / 2 if self.is_compound else self.unit_quarters / 2
-        if abs((offset_in_bar / sub) - round(offset_in_bar / sub)) < eps:
-            return 3
-        return 4
+        return int(beat_strengths(self, np.array([offset_in_bar]))[0])
+
+    @classmethod
+    def from_beat_lengths(cls, bar_quarters: float, beat_quarters: float) -> "Meter":
+        """The meter of bars of `bar_quarters` made of equal felt beats of `beat_quarters`
+        (4.0, 1.0 -> 4/4; 3.0, 1.5 -> 6/8 as 3+3). Raises ValueError when they do not fit."""
+        beats = bar_quarters / beat_quarters
+        for denominator in (1, 2, 4, 8, 16, 32):
+            group = beat_quarters * denominator / 4
+            if abs(beats - round(beats)) < _GRID_EPS and round(beats) >= 1 and any(abs(group - g) < _GRID_EPS for g in (1, 3)):
+                n, g = round(beats), round(group)
+                return cls(numerator=n * g, denominator=denominator, grouping=(g,) * n)
+        raise ValueError(f"no meter has {beats:g} beats of {beat_quarters:g} quarters")
 
     def __str__(self) -> str:
         return f"{self.numerator}/{self.denominator}"
+
+
+_GRID_EPS = 1e-6
+
+
+def beat_strengths(meter: Meter, times: np.ndarray) -> np.ndarray:
+    """Beat strength of many times (quarter notes from a downbeat) from the meter's grouping:
+    0 downbeat, 1 other strong beat, 2 weak felt beat, 3 half a unit (the eighth in 4/4, the
+    sixteenth in 6/8), 4 off that grid. (N,) float -> (N,) int.
+
+    The one definition of metric weight: the realizer's strong beats, the critics' outer voices
+    and the CBS metric all read it.
+    """
+    offsets = np.mod(np.asarray(times, dtype=np.float64), meter.bar_quarters)
+    offsets = np.where(np.abs(offsets - meter.bar_quarters) < _GRID_EPS, 0.0, offsets)
+    out = np.full(offsets.shape, 4, dtype=np.int64)
+    ratio = offsets / (meter.unit_quarters / 2)
+    out[np.abs(ratio - np.round(ratio)) < _GRID_EPS] = 3
+    strong = set(meter.strong_beats)
+    for index, onset in enumerate(meter.beat_onsets):
+        out[np.abs(offsets - onset) < _GRID_EPS] = 0 if index == 0 else (1 if index in strong else 2)
+    return out
 
 
 @register_enum

@@ -8,6 +8,7 @@ balafon and kora tunings) are given as their nearest 12-TET approximation, and s
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -115,6 +116,8 @@ class Mode(DescribedEnum):
     MANDE_HARDINO = "mande_hardino", "Hardino kora tuning of the Mande jeli (12-TET approximation): major-like with a flat seventh."
     MANDE_BALAFON = "mande_balafon", "Near-equiheptatonic Mande balafon tuning (12-TET approximation as a major-like heptatonic)."
     MANDE_PENTATONIC = "mande_pentatonic", "The Mande anhemitonic pentatonic of Wassoulou and Bambara songs (12-TET)."
+    SLENDRO = "slendro", "Javanese and Balinese gamelan slendro (12-TET approximation of five near-equal steps): calm, open, floating."
+    PELOG = "pelog", "Gamelan pelog, the five-note selisir form (12-TET approximation of unequal steps): bright semitones, solemn and intense."
 
     @property
     def intervals(self) -> tuple[int, ...]:
@@ -128,6 +131,12 @@ class Mode(DescribedEnum):
     @property
     def is_diatonic_heptatonic(self) -> bool:
         return len(self.intervals) == 7
+
+    @property
+    def parent(self) -> "Mode":
+        """The seven-note mode that lends chords and letter names to a scale with fewer notes
+        (major pentatonic -> major, blues -> mixolydian); a seven-note mode is its own parent."""
+        return _PARENT_MODE.get(self, self)
 
 
 _MODE_INTERVALS: dict[Mode, tuple[int, ...]] = {
@@ -153,7 +162,21 @@ _MODE_INTERVALS: dict[Mode, tuple[int, ...]] = {
     Mode.MANDE_HARDINO: (0, 2, 4, 5, 7, 9, 10),
     Mode.MANDE_BALAFON: (0, 2, 4, 5, 7, 9, 11),
     Mode.MANDE_PENTATONIC: (0, 2, 4, 7, 9),
+    Mode.SLENDRO: (0, 2, 5, 7, 9),
+    Mode.PELOG: (0, 1, 3, 7, 8),
 }
+
+# Seven-note parents of the scales with fewer notes: their chords and their letter names.
+_PARENT_MODE: dict[Mode, Mode] = {
+    Mode.MAJOR_PENTATONIC: Mode.MAJOR,
+    Mode.MINOR_PENTATONIC: Mode.MINOR,
+    Mode.BLUES: Mode.MIXOLYDIAN,
+    Mode.MANDE_PENTATONIC: Mode.MAJOR,
+    Mode.WHOLE_TONE: Mode.LYDIAN,
+    Mode.SLENDRO: Mode.MIXOLYDIAN,
+    Mode.PELOG: Mode.PHRYGIAN,
+}
+_LETTERS = "CDEFGAB"
 
 # Keys whose signature is written with flats (major tonics; minor-like modes use their relative major).
 _FLAT_MAJOR_TONICS = {5, 10, 3, 8, 1, 6}
@@ -217,7 +240,30 @@ class Key(BaseModel):
         return "b" in self.tonic or (major_tonic in _FLAT_MAJOR_TONICS and "#" not in self.tonic)
 
     def spell(self, pc: int) -> str:
-        return pitch_class_name(pc, self.prefers_flats)
+        """The pitch class as the key writes it: one letter per scale degree (F# major has E#,
+        Gb major has Cb); a tone outside the scale takes the key's sharps or flats."""
+        return _scale_spelling(self.tonic, self.mode).get(pc % 12) or pitch_class_name(pc, self.prefers_flats)
 
     def __str__(self) -> str:
         return f"{self.tonic} {self.mode.value.replace('_', ' ')}"
+
+
+@lru_cache(maxsize=512)
+def _scale_spelling(tonic: str, mode: Mode) -> dict[int, str]:
+    """Pitch class -> name for the degrees of a key's (parent) seven-note scale, a letter each.
+
+    Empty when a degree would need a double accidental (the key is then spelled by sharps or flats).
+    """
+    intervals = mode.parent.intervals
+    if len(intervals) != 7:
+        return {}
+    tonic_pc, first = parse_pitch_class(tonic), _LETTERS.index(tonic[0].upper())
+    names: dict[int, str] = {}
+    for degree, step in enumerate(intervals):
+        letter = _LETTERS[(first + degree) % 7]
+        pc = (tonic_pc + step) % 12
+        alter = (pc - _LETTER_PC[letter] + 6) % 12 - 6  # -6..5: semitones from the natural letter
+        if abs(alter) > 1:
+            return {}
+        names[pc] = letter + ("#" if alter > 0 else "b" if alter < 0 else "")
+    return names

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from musicgrammar.ontologies.composition import Composition, CompositionSpec
-from musicgrammar.ontologies.form import Cadence, Section
-from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol, parse_bar
+from musicgrammar.ontologies.form import CADENCE_SHAPES, Cadence, Section, cadences_made
+from musicgrammar.ontologies.harmony import parse_bar
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 from musicgrammar.ontologies.rhythm import tempo_term_for
 from musicgrammar.ontologies.score import Score
-from musicgrammar.ontologies.theory import Key
+from musicgrammar.ontologies.theory import Key, Mode
+from musicgrammar.ontologies.timing import section_spans
 from musicgrammar.ontologies.tradition import get_tradition
 
 __all__ = ["Severity", "Finding", "ValidationReport", "validate_spec", "validate_score", "validate_composition"]
@@ -79,6 +80,10 @@ class ValidationReport(BaseModel):
 
 def _err(code: str, path: str, message: str, fix: str = "") -> Finding:
     return Finding(code=code, severity=Severity.ERROR, path=path, message=message, fix=fix)
+
+
+def _info(code: str, path: str, message: str, fix: str = "") -> Finding:
+    return Finding(code=code, severity=Severity.INFO, path=path, message=message, fix=fix)
 
 
 def _warn(code: str, path: str, message: str, fix: str = "") -> Finding:
@@ -159,11 +164,6 @@ def _check_progression(spec: CompositionSpec, section: Section, path: str) -> li
     return findings
 
 
-def _function_of(chord: ChordSymbol, key: Key) -> int:
-    """Root of a chord in semitones above the key's tonic."""
-    return (chord.root_pc - key.tonic_pc) % 12
-
-
 def _check_cadence(spec: CompositionSpec, section: Section, path: str, final: bool) -> list[Finding]:
     findings: list[Finding] = []
     if final and not section.cadence.is_final:
@@ -175,17 +175,8 @@ def _check_cadence(spec: CompositionSpec, section: Section, path: str, final: bo
     if len(chords) < 2 or section.cadence is Cadence.OPEN:
         return findings
     key = section.key or spec.key
-    last, before = _function_of(chords[-1], key), _function_of(chords[-2], key)
-    dominant = before == 7 or (before == 11 and chords[-2].quality in (ChordQuality.DIMINISHED, ChordQuality.DIMINISHED7, ChordQuality.HALF_DIMINISHED7))
-    expected = {
-        Cadence.AUTHENTIC: (last == 0 and dominant, "V (or vii°) to I"),
-        Cadence.PLAGAL: (last == 0 and before == 5, "IV to I"),
-        Cadence.HALF: (last == 7, "ending on V"),
-        Cadence.DECEPTIVE: (dominant and last in (8, 9), "V to vi"),
-        Cadence.MODAL: (last == 0, "a modal chord to I"),
-    }
-    ok, shape = expected[section.cadence]
-    if not ok:
+    if section.cadence not in cadences_made(chords[-2], chords[-1], key):
+        shape = CADENCE_SHAPES[section.cadence]
         make = _err if final else _warn
         findings.append(
             make("CADENCE_MISMATCH", f"{path}.progression[{len(section.progression) - 1}]",
@@ -250,6 +241,7 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
         path = f"{prefix}.parts[{part_index}]"
         instrument = part.spec
         counts: dict[str, int] = defaultdict(int)
+        sounding = outside = 0.0  # note time of the part, and of its notes outside the bar's scale
         for note_index, note in enumerate(part.notes):
             note_path = f"{path}.notes[{note_index}]"
             if note.end > length + _EPS:
@@ -262,10 +254,14 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
                         f"pitch {note.pitch} is outside the {instrument.name} range {instrument.low}-{instrument.high}",
                         "transpose the note by an octave into range")  # fmt: skip
             bar = min(int(note.start // bar_len + _EPS), len(bar_pcs) - 1)
+            sounding += note.duration
+            outside += note.duration if note.pitch % 12 not in bar_pcs[bar] else 0.0
             if not note.chromatic and note.pitch % 12 not in bar_pcs[bar]:
                 _capped(report, counts, "NOTE_OUT_OF_KEY", _warn, note_path,
                         f"pitch {note.pitch} (bar {bar + 1}) is outside the key and not marked chromatic",
                         "move it to a scale tone or mark it chromatic")  # fmt: skip
+        if outside > _EPS:
+            report.findings.append(_scale_share_finding(part.id, path, outside / sounding, score.key))
         for code, count in counts.items():
             if count > _MAX_NOTE_FINDINGS:
                 severity = _warn if code == "NOTE_OUT_OF_KEY" else _err
@@ -279,6 +275,20 @@ def validate_score(score: Score, spec: CompositionSpec | None = None, prefix: st
     if spec is not None:
         report.extend(_check_score_against_spec(score, spec, prefix))
     return report
+
+
+# Above this share of a part's note time outside the scale, the scale asked for is not really heard.
+_SCALE_SHARE_WARNING = 0.2
+
+
+def _scale_share_finding(part_id: str, path: str, share: float, key: Key) -> Finding:
+    """How much of a part lies outside the key's scale: chromatic colour (a blue note in the blues)
+    is reported, and warned about when it stops the scale from being heard."""
+    kind = "blue notes against the blues scale" if key.mode is Mode.BLUES else "chromatic notes"
+    make = _warn if share > _SCALE_SHARE_WARNING else _info
+    return make("SCALE_OUTSIDE_SHARE", f"{path}.notes",
+                f"{share:.0%} of {part_id!r}'s note time lies outside {key} ({kind})",
+                f"keep {part_id!r} to the notes of {key}, or keep the chromatic notes short and passing")  # fmt: skip
 
 
 def _capped(report: ValidationReport, counts: dict[str, int], code: str, make, path: str, message: str, fix: str) -> None:  # type: ignore[no-untyped-def]
@@ -311,12 +321,7 @@ def _check_score_against_spec(score: Score, spec: CompositionSpec, prefix: str) 
     if abs(score.tempo_bpm - spec.tempo.bpm) > 0.5:
         findings.append(_warn("SCORE_TEMPO_MISMATCH", f"{prefix}.tempo_bpm", f"the score runs at {score.tempo_bpm:g} BPM, the design says {spec.tempo.bpm:g}", f"use {spec.tempo.bpm:g} BPM"))
     members = {m.id: m for m in spec.ensemble}
-    bar_len = score.bar_quarters
-    section_bounds = []
-    bar = 0
-    for section in spec.sections:
-        section_bounds.append((section, bar * bar_len, (bar + section.bars) * bar_len))
-        bar += section.bars
+    section_bounds = [(span.section, span.start, span.end) for span in section_spans(spec)]
     for part_index, part in enumerate(score.parts):
         path = f"{prefix}.parts[{part_index}]"
         member = members.get(part.id)

@@ -3,8 +3,8 @@
 Everything is measured in quarter notes from the start of the piece (time 0 is a downbeat), as in
 the ontology. The helpers are plain functions over `CompositionSpec`, `Score` and numpy arrays:
 
-- the chord timeline of a spec (every chord of every section's bar-by-bar progression with its
-  onset and length), and the chord sounding at a time;
+- the ontology's chord timeline, section spans, cadence reading and beat strengths, re-exported
+  here for the critics (`ontologies.timing`, `ontologies.form`, `ontologies.rhythm` define them);
 - the outer voices of a score (the highest and the lowest sounding pitch at every onset of the
   pitched parts) and the beat strength of onsets on the meter's grid;
 - the lead's motif recurrence (transposition-invariant interval n-grams) and a section similarity
@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from musicgrammar.ontologies.composition import CompositionSpec
-from musicgrammar.ontologies.form import Cadence, Section
-from musicgrammar.ontologies.harmony import ChordQuality, ChordSymbol, parse_bar
-from musicgrammar.ontologies.rhythm import Meter
+from musicgrammar.ontologies.form import cadence_shape
+from musicgrammar.ontologies.rhythm import Meter, beat_strengths
 from musicgrammar.ontologies.score import Note, Part, Score
-from musicgrammar.ontologies.theory import Key
+from musicgrammar.ontologies.timing import ChordEvent, SectionSpan, chord_index_at, chord_timeline, section_spans
 
 __all__ = [
     "ChordEvent",
@@ -62,130 +61,9 @@ SILENCE_DB = -60.0  # frames quieter than this (RMS, dBFS) count as silence
 _FLOOR_DB = -120.0  # the loudness of digital silence, so that log10(0) never appears
 
 
-# ---------------------------------------------------------------------------------------------
-# Sections and the chord timeline
-@dataclass(frozen=True)
-class SectionSpan:
-    """Where a section lies: its index, first bar (0-based) and span in quarter notes."""
-
-    index: int
-    section: Section
-    start_bar: int
-    start: float
-    end: float
-
-    @property
-    def bars(self) -> int:
-        return self.section.bars
-
-
-@dataclass(frozen=True)
-class ChordEvent:
-    """One chord of a progression placed on the time line."""
-
-    onset: float  # quarter notes from the start of the piece
-    duration: float  # quarter notes
-    chord: ChordSymbol
-    section_index: int
-    bar_in_section: int  # 0-based
-    span_index: int  # position of the chord within its bar
-    key: Key  # the section's key (its local key, else the piece's)
-    pcs: frozenset[int]  # the chord's pitch classes, computed once
-
-    @property
-    def end(self) -> float:
-        return self.onset + self.duration
-
-    @property
-    def path(self) -> str:
-        return f"spec.sections[{self.section_index}].progression[{self.bar_in_section}]"
-
-
-def section_spans(spec: CompositionSpec) -> list[SectionSpan]:
-    """The sections in order with their first bar and quarter-note span."""
-    bar_q = spec.meter.bar_quarters
-    spans, bar = [], 0
-    for index, section in enumerate(spec.sections):
-        spans.append(SectionSpan(index, section, bar, bar * bar_q, (bar + section.bars) * bar_q))
-        bar += section.bars
-    return spans
-
-
-def _beat_to_quarters(meter: Meter) -> tuple[np.ndarray, np.ndarray]:
-    """Knots mapping a position in felt beats to quarter notes within a bar (7/8: beats 0,1,2,3 -> 0,1,2,3.5)."""
-    beats = np.arange(len(meter.beats) + 1, dtype=np.float64)
-    quarters = np.concatenate([[0.0], np.cumsum(meter.beats)])
-    return beats, quarters
-
-
-def chord_timeline(spec: CompositionSpec) -> list[ChordEvent]:
-    """Every chord of every section, with its onset and length in quarter notes.
-
-    A bar's chords share it equally ('Dm7 G7' in 4/4: two quarters each) or last their given
-    counts of felt beats ('G7:2 C:1' in 7/8 (2+2+3): G7 two quarters, C one and a half). Empty bars
-    and bars past a section's length leave no chord; a bar whose beats overflow is cut at the bar line.
-    """
-    bar_q = spec.meter.bar_quarters
-    knots_b, knots_q = _beat_to_quarters(spec.meter)
-    events: list[ChordEvent] = []
-    for span in section_spans(spec):
-        key = span.section.key or spec.key
-        for bar_index, text in enumerate(span.section.progression[: span.section.bars]):
-            chords = parse_bar(text)
-            if not chords:
-                continue
-            bar_start = (span.start_bar + bar_index) * bar_q
-            if all(c.beats is not None for c in chords):
-                edges_b = np.concatenate([[0.0], np.cumsum([c.beats for c in chords])])
-                edges_q = np.interp(edges_b, knots_b, knots_q, right=bar_q)
-            else:  # equal shares (a mix of given and missing beats is read as equal shares too)
-                edges_q = np.linspace(0.0, bar_q, len(chords) + 1)
-            for i, chord in enumerate(chords):
-                start, end = float(edges_q[i]), float(min(edges_q[i + 1], bar_q))
-                if end - start > _EPS:
-                    events.append(ChordEvent(bar_start + start, end - start, chord.chord, span.index, bar_index, i, key, chord.chord.pitch_classes()))
-    return events
-
-
 def metric_spans(events: list[ChordEvent]) -> list[tuple[float, float, frozenset[int]]]:
     """The timeline as (onset, duration, pitch classes) tuples, the input `harmony_metrics` reads."""
     return [(e.onset, e.duration, e.pcs) for e in events]
-
-
-def chord_index_at(events: list[ChordEvent], times: np.ndarray) -> np.ndarray:
-    """Index of the chord sounding at each time (-1 where none). times (N,) -> (N,) int."""
-    times = np.asarray(times, dtype=np.float64)
-    if not events:
-        return np.full(times.shape, -1, dtype=np.int64)
-    onsets = np.array([e.onset for e in events])
-    ends = np.array([e.end for e in events])
-    idx = np.searchsorted(onsets, times + _EPS, side="right") - 1  # last chord starting at or before t
-    valid = (idx >= 0) & (times < ends[np.clip(idx, 0, None)] - _EPS)
-    return np.where(valid, idx, -1)
-
-
-def cadence_shape(section: Section, key: Key) -> Cadence | None:
-    """The cadence a section's last two chords actually make in `key` (None: no two chords, or none)."""
-    chords = [span.chord for text in section.progression for span in parse_bar(text)]
-    if len(chords) < 2:
-        return None
-    last = (chords[-1].root_pc - key.tonic_pc) % 12
-    before = (chords[-2].root_pc - key.tonic_pc) % 12
-    # the same reading as the validators': V (any quality) or a diminished vii
-    dominant = before == 7 or (
-        before == 11 and chords[-2].quality in (ChordQuality.DIMINISHED, ChordQuality.DIMINISHED7, ChordQuality.HALF_DIMINISHED7)
-    )
-    if last == 0 and dominant:
-        return Cadence.AUTHENTIC
-    if last == 0 and before == 5:
-        return Cadence.PLAGAL
-    if last == 0:
-        return Cadence.MODAL
-    if dominant and last in (8, 9):
-        return Cadence.DECEPTIVE
-    if last == 7:
-        return Cadence.HALF
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,19 +140,6 @@ def outer_voices(score: Score, table: NoteTable | None = None, chunk: int = 256)
         hi_idx[a : a + chunk], lo_idx[a : a + chunk] = hi, lo
         high[a : a + chunk], low[a : a + chunk] = t.pitch[hi], t.pitch[lo]
     return OuterVoices(onsets, high, low, t.part[hi_idx], t.note[hi_idx], t.part[lo_idx], t.note[lo_idx], count)
-
-
-def beat_strengths(meter: Meter, times: np.ndarray) -> np.ndarray:
-    """`Meter.beat_strength` for many times at once: 0 downbeat, 1 strong, 2 weak beat, 3 subdivision, 4 off."""
-    offsets = np.mod(np.asarray(times, dtype=np.float64), meter.bar_quarters)
-    offsets = np.where(np.abs(offsets - meter.bar_quarters) < _EPS, 0.0, offsets)
-    out = np.full(offsets.shape, 4, dtype=np.int64)
-    ratio = offsets / (meter.unit_quarters / 2)
-    out[np.abs(ratio - np.round(ratio)) < _EPS] = 3
-    strong = set(meter.strong_beats)
-    for index, onset in enumerate(meter.beat_onsets):
-        out[np.abs(offsets - onset) < _EPS] = 0 if index == 0 else (1 if index in strong else 2)
-    return out
 
 
 def strong_beat_mask(meter: Meter, times: np.ndarray) -> np.ndarray:

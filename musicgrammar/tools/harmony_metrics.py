@@ -19,8 +19,8 @@ Melody/harmony:
        note and the chord under it.
 Harmonic rhythm:
 - HRHE / HRC  entropy / number of distinct inter-onset intervals between consecutive chord events.
-- CBS  chord beat strength: mean over chord onsets of 0 (downbeat), 1 (middle of a bar of two or four
-       beats), 2 (other beat), 3 (eighth-note grid), 4 (anything else).
+- CBS  chord beat strength: mean over chord onsets of the meter's beat strength: 0 (downbeat), 1 (middle
+       of a bar of two or four felt beats), 2 (other beat), 3 (half a unit), 4 (anything else).
 
 The tonal centroid (Harte et al. 2006) maps a pitch-class set to 6-D: the circle of fifths, of minor
 thirds and of major thirds with radii 1, 1, 0.5, averaged over the set's pitch classes.
@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
+from musicgrammar.ontologies.rhythm import Meter, beat_strengths
 
 __all__ = [
     "METRIC_NAMES",
@@ -258,32 +260,18 @@ def beat_quarters_for(numerator: int, denominator: int) -> float:
     return 4.0 / denominator
 
 
-def _beat_strength(pos: float, bar_quarters: float, beat_quarters: float) -> int:
-    def on(grid: float) -> bool:
-        r = pos / grid
-        return abs(r - round(r)) < 1e-4
-
-    if abs(pos) < 1e-4 or abs(pos - bar_quarters) < 1e-4:
-        return 0
-    n_beats = round(bar_quarters / beat_quarters)
-    if n_beats in (2, 4) and abs(pos - bar_quarters / 2) < 1e-4:
-        return 1
-    if on(beat_quarters):
-        return 2
-    if on(0.5):
-        return 3
-    return 4
-
-
-def chord_beat_strength(chords: Iterable[Any], bar_quarters: float = 4.0, beat_quarters: float = 1.0) -> float:
+def chord_beat_strength(chords: Iterable[Any], bar_quarters: float = 4.0, beat_quarters: float = 1.0, *, meter: Meter | None = None) -> float:
+    """Mean beat strength (`ontologies.rhythm.beat_strengths`) of the chord onsets, in `meter`
+    (default: the meter of equal beats of `beat_quarters` in bars of `bar_quarters`)."""
     ev = chord_events(chords)
     if not ev:
         return float("nan")
-    return float(np.mean([_beat_strength(s.onset % bar_quarters, bar_quarters, beat_quarters) for s in ev]))
+    meter = meter or Meter.from_beat_lengths(bar_quarters, beat_quarters)
+    return float(np.mean(beat_strengths(meter, np.array([s.onset for s in ev]))))
 
 
 def harmony_metrics(
-    melody: Iterable[Any], chords: Iterable[Any], bar_quarters: float = 4.0, beat_quarters: float = 1.0
+    melody: Iterable[Any], chords: Iterable[Any], bar_quarters: float = 4.0, beat_quarters: float = 1.0, *, meter: Meter | None = None
 ) -> dict[str, float]:
     """All nine metrics as a dict keyed by ``METRIC_NAMES`` (NaN where a metric is undefined)."""
     melody, spans = _melody(melody), chord_events(chords)
@@ -296,7 +284,7 @@ def harmony_metrics(
         "MCTD": melody_chord_tonal_distance(melody, spans),
         "HRHE": harmonic_rhythm_entropy(spans),
         "HRC": float(harmonic_rhythm_coverage(spans)),
-        "CBS": chord_beat_strength(spans, bar_quarters, beat_quarters),
+        "CBS": chord_beat_strength(spans, bar_quarters, beat_quarters, meter=meter),
     }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from musicgrammar.ontologies import (
+    ChordEvent,
     ChordSymbol,
     CompositionSpec,
     DevelopmentTechnique,
@@ -26,65 +26,17 @@ from musicgrammar.ontologies import (
     Role,
     Score,
     Section,
+    chord_at,
+    chord_timeline,
     get_instrument,
-    parse_bar,
+    section_spans,
 )
+from musicgrammar.ontologies.knowledge import style
+from musicgrammar.tools.four_part import VOICES, voice_four_parts
 
-__all__ = ["ChordSlot", "chord_timeline", "MelodyStrategy", "RuleMelody", "realize"]
+__all__ = ["MelodyStrategy", "RuleMelody", "ModelMelody", "realize"]
 
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class ChordSlot:
-    """A chord sounding from `start` for `duration` quarter notes, in a section and its key."""
-
-    start: float
-    duration: float
-    chord: ChordSymbol
-    section: int
-    key: Key
-
-    @property
-    def end(self) -> float:
-        return self.start + self.duration
-
-
-def chord_timeline(spec: CompositionSpec) -> list[ChordSlot]:
-    """Every chord of the spec on the quarter-note time line (empty bars are skipped)."""
-    bar_len = spec.meter.bar_quarters
-    beats = spec.meter.beats
-    slots: list[ChordSlot] = []
-    bar = 0
-    for index, section in enumerate(spec.sections):
-        key = section.key or spec.key
-        for offset, text in enumerate(section.progression[: section.bars]):
-            spans = parse_bar(text)
-            start = (bar + offset) * bar_len
-            if not spans:
-                continue
-            if all(s.beats is None for s in spans):
-                lengths = [bar_len / len(spans)] * len(spans)
-            else:
-                mean_beat = bar_len / len(beats)
-                lengths = [(s.beats or 1.0) * mean_beat for s in spans]
-            t = start
-            for span, length in zip(spans, lengths):
-                slots.append(ChordSlot(t, length, span.chord, index, key))
-                t += length
-        bar += section.bars
-    return slots
-
-
-def _slot_at(slots: Sequence[ChordSlot], t: float) -> ChordSlot:
-    lo, hi = 0, len(slots) - 1
-    while lo < hi:  # binary search: the last slot starting at or before t
-        mid = (lo + hi + 1) // 2
-        if slots[mid].start <= t + _EPS:
-            lo = mid
-        else:
-            hi = mid - 1
-    return slots[lo]
 
 
 def _fold(pitch: int, low: int, high: int) -> int:
@@ -111,7 +63,7 @@ class MelodyStrategy(Protocol):
     """Fills the bars of a melody that no motif covers. The seam for a trained melody model."""
 
     def phrase(
-        self, key: Key, meter: Meter, slots: Sequence[ChordSlot], start: float, end: float, low: int, high: int,
+        self, key: Key, meter: Meter, slots: Sequence[ChordEvent], start: float, end: float, low: int, high: int,
         previous: int, rhythm: Sequence[float], rng: random.Random,
     ) -> list[Note]: ...  # fmt: skip
 
@@ -120,7 +72,7 @@ class RuleMelody:
     """Stepwise melody with chord tones on strong beats, in the rhythm of the piece's motifs."""
 
     def phrase(
-        self, key: Key, meter: Meter, slots: Sequence[ChordSlot], start: float, end: float, low: int, high: int,
+        self, key: Key, meter: Meter, slots: Sequence[ChordEvent], start: float, end: float, low: int, high: int,
         previous: int, rhythm: Sequence[float], rng: random.Random,
     ) -> list[Note]:  # fmt: skip
         scale = key.scale_pitches(low, high)
@@ -131,7 +83,7 @@ class RuleMelody:
             length = min(rhythm[i % len(rhythm)], end - t)
             i += 1
             strong = meter.beat_strength(t % meter.bar_quarters) <= 1
-            slot = _slot_at(slots, t)
+            slot = chord_at(slots, t)
             if rng.random() < 0.25:
                 direction = -direction
             if pitch >= high - 3:
@@ -153,7 +105,8 @@ def realize(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None 
     rng = random.Random(seed * 7919 + 17)
     slots = chord_timeline(spec)
     if not slots:
-        slots = [ChordSlot(0.0, spec.bars * spec.meter.bar_quarters, ChordSymbol(root=spec.key.tonic), 0, spec.key)]
+        tonic = ChordSymbol(root=spec.key.tonic)
+        slots = [ChordEvent(0.0, spec.bars * spec.meter.bar_quarters, tonic, 0, 0, 0, spec.key, tonic.pitch_classes())]
     melody = melody or RuleMelody()
     parts: list[Part] = []
     lead_notes: list[Note] = []
@@ -174,7 +127,32 @@ def realize(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None 
         notes = [n for n in notes if any(a <= n.start < b for a, b in active)]
         notes = _dynamics(spec, notes, member, rng)
         parts.append(Part(id=member.id, instrument=member.instrument, role=member.role, notes=notes))
+    if _is_four_part(spec):
+        parts = _four_part_texture(spec, parts, slots, rng)
     return Score(title=spec.title, key=spec.key, meter=spec.meter, tempo_bpm=spec.tempo.bpm, bars=spec.bars, parts=parts)
+
+
+def _is_four_part(spec: CompositionSpec) -> bool:
+    """An SATB ensemble: soprano leads, alto, tenor and bass voices below it."""
+    by_instrument = {m.instrument: m for m in spec.ensemble}
+    return all(v in by_instrument for v in VOICES) and by_instrument["soprano"].role is Role.LEAD
+
+
+def _four_part_texture(spec: CompositionSpec, parts: list[Part], slots: list[ChordEvent], rng: random.Random) -> list[Part]:
+    """Alto, tenor and bass voiced under the soprano by the four-part rules (tools.four_part)."""
+    soprano = next(p for p in parts if p.instrument == "soprano")
+    lower = voice_four_parts(soprano.notes, slots, spec.meter, spec.key, spec.bars * spec.meter.bar_quarters)
+    written = dict(zip(VOICES[1:], lower))
+    members = {m.id: m for m in spec.ensemble}
+    out = []
+    for part in parts:
+        if part.instrument in written and part.id in members:
+            member = members[part.id]
+            active = _active_windows(spec, member)
+            notes = [_mark(n, chord_at(slots, n.start).key) for n in written[part.instrument] if any(a <= n.start < b for a, b in active)]
+            part = part.model_copy(update={"notes": _dynamics(spec, notes, member, rng)})
+        out.append(part)
+    return out
 
 
 def _active_windows(spec: CompositionSpec, member: EnsembleMember) -> list[tuple[float, float]]:
@@ -187,19 +165,6 @@ def _active_windows(spec: CompositionSpec, member: EnsembleMember) -> list[tuple
     return windows
 
 
-def _section_bounds(spec: CompositionSpec) -> list[tuple[Section, float, float]]:
-    bar_len = spec.meter.bar_quarters
-    out, bar = [], 0
-    for section in spec.sections:
-        out.append((section, bar * bar_len, (bar + section.bars) * bar_len))
-        bar += section.bars
-    return out
-
-
-def _chord_tones(slot: ChordSlot, key: Key) -> frozenset[int]:
-    return slot.chord.pitch_classes()
-
-
 def _mark(note: Note, key: Key) -> Note:
     """Mark a note outside the key as a deliberate chromatic tone (a borrowed chord tone)."""
     return note if note.pitch % 12 in key.pitch_classes() else note.model_copy(update={"chromatic": True})
@@ -207,7 +172,7 @@ def _mark(note: Note, key: Key) -> Note:
 
 # ---------------------------------------------------------------------------------------------
 # Lead
-def _lead(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot], melody: MelodyStrategy, rng: random.Random) -> list[Note]:
+def _lead(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordEvent], melody: MelodyStrategy, rng: random.Random) -> list[Note]:
     inst = get_instrument(member.instrument)
     # a comfortable tessitura: the middle of the range, an octave and a half wide
     center = (inst.low + inst.high) // 2
@@ -217,7 +182,8 @@ def _lead(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot],
     notes: list[Note] = []
     previous = _nearest_in(center, {spec.key.tonic_pc}, low, high)
     rhythm = list(spec.motifs[0].rhythm) if spec.motifs else list(spec.meter.beats)
-    for s_index, (section, start, end) in enumerate(_section_bounds(spec)):
+    for s_index, span in enumerate(section_spans(spec)):
+        section, start, end = span.section, span.start, span.end
         key = section.key or spec.key
         uses = sorted((u for u in spec.motif_plan if u.section == section.id and u.part in (None, member.id)), key=lambda u: u.bar)
         placed: list[tuple[float, float, list[Note]]] = []
@@ -241,10 +207,10 @@ def _lead(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot],
             notes.extend(melody.phrase(key, spec.meter, slots, t, end, low, high, previous, rhythm, rng))
         notes = _breathe(notes, section, start, end, bar_len, slots, key, low, high, final=s_index == len(spec.sections) - 1)
         previous = notes[-1].pitch if notes else previous
-    return [_mark(n, _slot_at(slots, n.start).key) for n in notes]
+    return [_mark(n, chord_at(slots, n.start).key) for n in notes]
 
 
-def _motif_notes(motif: Motif, key: Key, slots: list[ChordSlot], start: float, end: float, low: int, high: int, previous: int, meter: Meter) -> list[Note]:
+def _motif_notes(motif: Motif, key: Key, slots: list[ChordEvent], start: float, end: float, low: int, high: int, previous: int, meter: Meter) -> list[Note]:
     """The motif's scale steps from a chord tone near the previous note, kept whole (same intervals
     wherever it returns), shifted by octaves only as a block so its shape survives the range."""
     scale = key.scale_pitches(max(0, low - 24), min(127, high + 24))
@@ -255,7 +221,7 @@ def _motif_notes(motif: Motif, key: Key, slots: list[ChordSlot], start: float, e
     for length in motif.rhythm:
         onsets.append(t)
         t += length
-    strong = [(k, _slot_at(slots, o).chord.pitch_classes()) for k, o in enumerate(onsets)
+    strong = [(k, chord_at(slots, o).chord.pitch_classes()) for k, o in enumerate(onsets)
               if o < end - _EPS and meter.beat_strength(o % meter.bar_quarters) <= 1]  # fmt: skip
 
     def fits(base: int) -> bool:
@@ -293,7 +259,7 @@ def _breathe(notes: list[Note], section: Section, start: float, end: float, bar_
         if closing is not None:
             if out and out[-1].end > note.start and out[-1].start >= closing - bar_len:
                 continue
-            slot = _slot_at(slots, note.start)
+            slot = chord_at(slots, note.start)
             pcs = {key.tonic_pc} if final and closing >= end - _EPS else slot.chord.pitch_classes() & key.pitch_classes() or slot.chord.pitch_classes()
             pitch = _nearest_in(note.pitch, pcs, low, high)
             out.append(note.model_copy(update={"pitch": pitch, "duration": closing - note.start}))
@@ -308,7 +274,8 @@ def _assign_lyrics(spec: CompositionSpec, notes: list[Note]) -> list[Note]:
     """Put each section's syllables on its melody notes, splitting long notes when the words need more."""
     assert spec.lyrics is not None  # guarded by the caller
     out: list[Note] = []
-    for section, start, end in _section_bounds(spec):
+    for span in section_spans(spec):
+        section, start, end = span.section, span.start, span.end
         syllables = spec.lyrics.syllables_for(section.id)
         inside = [n for n in notes if start - _EPS <= n.start < end]
         while len(inside) < len(syllables):
@@ -325,7 +292,7 @@ def _assign_lyrics(spec: CompositionSpec, notes: list[Note]) -> list[Note]:
 
 # ---------------------------------------------------------------------------------------------
 # Counter-melody, harmony, bass
-def _counter(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot], lead: list[Note], rng: random.Random) -> list[Note]:
+def _counter(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordEvent], lead: list[Note], rng: random.Random) -> list[Note]:
     """Longer notes under the lead: chord tones a third or sixth away, moving by step where it can."""
     inst = get_instrument(member.instrument)
     low, high = inst.low + 3, min(inst.high, inst.low + 24)
@@ -340,7 +307,7 @@ def _counter(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlo
         for length in lengths:
             if length <= 0:
                 continue
-            slot = _slot_at(slots, t)
+            slot = chord_at(slots, t)
             above = [n for n in lead if n.start <= t < n.end]
             pcs = set(slot.chord.pitch_classes())
             if above:
@@ -361,7 +328,7 @@ def _voicing(chord: ChordSymbol, previous: list[int], low: int, high: int) -> li
     return sorted(set(voiced))
 
 
-def _harmony(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot], rng: random.Random) -> list[Note]:
+def _harmony(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordEvent], rng: random.Random) -> list[Note]:
     inst = get_instrument(member.instrument)
     # the accompaniment stays under the melody: its top is a few semitones above the lead's lowest notes
     # (under a low lead the chords still keep out of the muddy bass register: not below C3)
@@ -382,10 +349,10 @@ def _harmony(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlo
             voicing = [min(colour, key=lambda p: abs(p - (previous[0] if previous else (low + high) // 2)))]
         previous = voicing
         if pattern == "block":
-            notes.extend(Note(pitch=p, start=slot.start, duration=slot.duration) for p in voicing)
+            notes.extend(Note(pitch=p, start=slot.onset, duration=slot.duration) for p in voicing)
             continue
-        t = slot.start
-        beat_onsets = [slot.start - slot.start % meter.bar_quarters + o for o in meter.beat_onsets]
+        t = slot.onset
+        beat_onsets = [slot.onset - slot.onset % meter.bar_quarters + o for o in meter.beat_onsets]
         if pattern == "arpeggio":
             step = meter.unit_quarters if meter.is_compound else 0.5
             k = 0
@@ -395,11 +362,11 @@ def _harmony(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlo
                 t, k = t + step, k + 1
         else:  # 'afterbeat': chords on the weak beats (waltz oom-pah-pah, march, comping)
             for onset, length in zip(beat_onsets, meter.beats):
-                if slot.start - _EPS <= onset < slot.end - _EPS and onset % meter.bar_quarters > _EPS:
+                if slot.onset - _EPS <= onset < slot.end - _EPS and onset % meter.bar_quarters > _EPS:
                     notes.extend(Note(pitch=p, start=onset, duration=min(length * 0.9, slot.end - onset)) for p in voicing)
             if len(meter.beats) == 1:
-                notes.extend(Note(pitch=p, start=slot.start, duration=slot.duration) for p in voicing)
-    return [_mark(n, _slot_at(slots, n.start).key) for n in notes]
+                notes.extend(Note(pitch=p, start=slot.onset, duration=slot.duration) for p in voicing)
+    return [_mark(n, chord_at(slots, n.start).key) for n in notes]
 
 
 def _lead_floor(spec: CompositionSpec) -> int:
@@ -413,17 +380,20 @@ def _lead_floor(spec: CompositionSpec) -> int:
 
 
 def _accompaniment_style(spec: CompositionSpec, family: str, rng: random.Random) -> str:
-    style = spec.style
-    if style in ("hymn", "chorale", "sarabande") or family in ("organ", "synth_pad", "ensemble", "strings"):
+    named = style(spec.style)
+    pattern = named.accompaniment if named is not None else None
+    if pattern == "arpeggio":
+        return "arpeggio"
+    if pattern == "block" or family in ("organ", "synth_pad", "ensemble", "strings"):
         return "block"
-    if style in ("waltz", "minuet", "mazurka", "polka", "march") or (len(spec.meter.beats) in (2, 3) and not spec.meter.is_compound and rng.random() < 0.5):
+    if pattern == "afterbeat" or (len(spec.meter.beats) in (2, 3) and not spec.meter.is_compound and rng.random() < 0.5):
         return "afterbeat"
     if family in ("guitar", "ethnic", "chromatic_percussion") or spec.meter.is_compound:
         return "arpeggio"
     return rng.choice(["arpeggio", "block", "afterbeat"])
 
 
-def _bass(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot], rng: random.Random) -> list[Note]:
+def _bass(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordEvent], rng: random.Random) -> list[Note]:
     """Chord roots (or slash basses) on chord onsets, the fifth on the other strong beats."""
     inst = get_instrument(member.instrument)
     low, high = inst.low, min(inst.high, inst.low + 19)
@@ -433,10 +403,10 @@ def _bass(spec: CompositionSpec, member: EnsembleMember, slots: list[ChordSlot],
     busy = len(meter.beats) >= 2 and rng.random() < 0.6
     for slot in slots:
         root = _nearest_in(previous, {slot.chord.bass_pc}, low, high)
-        onsets = [slot.start]
+        onsets = [slot.onset]
         if busy:
-            onsets += [slot.start - slot.start % meter.bar_quarters + o for o in meter.beat_onsets[1:]]
-            onsets = sorted({o for o in onsets if slot.start - _EPS <= o < slot.end - _EPS})
+            onsets += [slot.onset - slot.onset % meter.bar_quarters + o for o in meter.beat_onsets[1:]]
+            onsets = sorted({o for o in onsets if slot.onset - _EPS <= o < slot.end - _EPS})
         for k, onset in enumerate(onsets):
             nxt = onsets[k + 1] if k + 1 < len(onsets) else slot.end
             if k == 0:
@@ -505,10 +475,10 @@ def _percussion(spec: CompositionSpec, member: EnsembleMember, rng: random.Rando
 def _dynamics(spec: CompositionSpec, notes: list[Note], member: EnsembleMember, rng: random.Random) -> list[Note]:
     """Velocities from each section's dynamic, accents on downbeats, a little humanity."""
     out = []
-    bounds = _section_bounds(spec)
+    bounds = section_spans(spec)
     bar_len = spec.meter.bar_quarters
     for note in notes:
-        section = next((s for s, a, b in bounds if a - _EPS <= note.start < b), bounds[-1][0])
+        section = next((s.section for s in bounds if s.start - _EPS <= note.start < s.end), bounds[-1].section)
         base = section.dynamic.velocity
         if member.role is Role.PERCUSSION:
             base = int(base * note.velocity / 90)
@@ -531,7 +501,7 @@ class ModelMelody:
         self.rules = RuleMelody()
 
     def phrase(
-        self, key: Key, meter: Meter, slots: Sequence[ChordSlot], start: float, end: float, low: int, high: int,
+        self, key: Key, meter: Meter, slots: Sequence[ChordEvent], start: float, end: float, low: int, high: int,
         previous: int, rhythm: Sequence[float], rng: random.Random,
     ) -> list[Note]:  # fmt: skip
         from musicgrammar.errors import ModelError
@@ -542,7 +512,7 @@ class ModelMelody:
         if abs(bars - round(bars)) > _EPS or round(bars) < 1 or abs((start / bar_len) - round(start / bar_len)) > _EPS:
             return self.rules.phrase(key, meter, slots, start, end, low, high, previous, rhythm, rng)
         beats = [start + b * bar_len + o for b in range(int(round(bars))) for o in meter.beat_onsets]
-        chords = [_slot_at(slots, t).chord for t in beats]
+        chords = [chord_at(slots, t).chord for t in beats]
         seed = rng.randrange(1 << 30)
         try:
             notes = generate_phrase(key, meter, chords, int(round(bars)), low, high, seed=seed, start_quarter=start, temperature=self.temperature)

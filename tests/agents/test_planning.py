@@ -4,8 +4,8 @@ import pytest
 
 from musicgrammar.agents.planning import PlanningContext, diatonic_chord, plan_composition
 from musicgrammar.agents.weaving import weave_brief
-from musicgrammar.ontologies import Composition, Key, Role, get_instrument, parse_bar, validate_composition
-from musicgrammar.tools.realize import chord_timeline, realize
+from musicgrammar.ontologies import Composition, Key, Role, chord_timeline, get_instrument, parse_bar, validate_composition
+from musicgrammar.tools.realize import realize
 
 
 def _plan(prompt: str, seed: int = 3):
@@ -55,7 +55,7 @@ def test_melody_sits_on_chord_tones_at_downbeats():
     downbeats = [n for n in lead.notes if abs(n.start % bar) < 1e-6]
     on_chord = 0
     for note in downbeats:
-        slot = max((s for s in slots if s.start <= note.start + 1e-6), key=lambda s: s.start)
+        slot = max((s for s in slots if s.onset <= note.start + 1e-6), key=lambda s: s.onset)
         on_chord += note.pitch % 12 in slot.chord.pitch_classes()
     assert on_chord / len(downbeats) >= 0.8
 

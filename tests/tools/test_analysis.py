@@ -164,8 +164,11 @@ def test_clipping_and_silence_ratios() -> None:
     assert an.silence_ratio(stereo, 8000) == pytest.approx(0.5)
 
 
-def test_strong_beats_are_the_downbeat_and_the_middle_of_four() -> None:
+def test_strong_beats_are_the_downbeat_and_the_middle_of_two_or_four_felt_beats() -> None:
     times = np.array([0.0, 1.0, 2.0, 3.0, 2.5])
     assert an.strong_beat_mask(Meter.parse("4/4"), times).tolist() == [True, False, True, False, False]
     assert an.strong_beat_mask(Meter.parse("3/4"), times[:3]).tolist() == [True, False, False]
-    assert an.strong_beat_mask(Meter.parse("6/8"), np.array([0.0, 1.5, 3.0])).tolist() == [True, False, True]
+    # 6/8 is felt in two: the second dotted quarter carries the secondary accent, the eighths do not
+    assert an.strong_beat_mask(Meter.parse("6/8"), np.array([0.0, 0.5, 1.5, 2.0, 3.0])).tolist() == [True, False, True, False, True]
+    # 7/8 (2+2+3) has three felt beats: only the downbeat is strong
+    assert an.strong_beat_mask(Meter.parse("7/8"), np.array([0.0, 1.0, 2.0])).tolist() == [True, False, False]
