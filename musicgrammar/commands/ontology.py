@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register", "validate_file", "SCHEMA_TYPES"]
+__all__ = ["register", "validate_file", "render_file", "SCHEMA_TYPES"]
 
 ontology_app = typer.Typer(help="The grammar itself: JSON Schemas and the lexicon of terms.", no_args_is_help=True)
 
@@ -62,6 +62,35 @@ def validate_file(path: Path) -> tuple[str, Any]:
     if kind == "spec":
         return kind, validate_spec(obj)  # type: ignore[arg-type]
     return kind, validate_score(obj)  # type: ignore[arg-type]
+
+
+def render_file(file: Path, out: Path, soundfont: Path | None = None, tail: float = 1.5, reverb: bool = True) -> Any:
+    """Render a Composition/Score JSON or a MIDI/MusicXML/ABC score into `out`: score.mid, score.musicxml,
+    mix.wav, stems/<part>.wav and pianoroll.png. Returns the renderer's result (durations, stems, speed)."""
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.ontologies import Composition, CompositionSpec
+    from musicgrammar.ontologies.files import load_any
+    from musicgrammar.tools.io import load_score, save_midi, save_musicxml
+    from musicgrammar.tools.render import find_soundfont, render_score, save_pianoroll
+
+    if file.suffix.lower() in _SCORE_SUFFIXES:
+        score = load_score(file)
+    else:
+        obj = load_any(file)
+        if isinstance(obj, CompositionSpec):
+            raise UserInputError("a CompositionSpec has no notes to render; give a Composition or a Score", path=str(file))
+        score = obj.score if isinstance(obj, Composition) else obj
+    if not any(p.notes for p in score.parts):
+        raise UserInputError("the score has no notes to render", path=str(file))
+    if out.exists() and not out.is_dir():
+        raise UserInputError("output path exists and is not a folder", path=str(out))
+    sf2 = find_soundfont(soundfont)  # fail before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    save_midi(score, out / "score.mid")
+    save_musicxml(score, out / "score.musicxml")
+    result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=reverb)
+    save_pianoroll(score, out / "pianoroll.png")
+    return result
 
 
 def _print_report(path: Path, kind: str, report: Any) -> None:
@@ -121,29 +150,7 @@ def register(app: typer.Typer) -> None:
         dry: Annotated[bool, typer.Option("--dry", help="No reverb or chorus (renders about twice as fast).")] = False,
     ) -> None:
         """Render to score.mid, score.musicxml, mix.wav, stems/<part>.wav and pianoroll.png."""
-        from musicgrammar.errors import UserInputError
-        from musicgrammar.ontologies import Composition, CompositionSpec
-        from musicgrammar.ontologies.files import load_any
-        from musicgrammar.tools.io import load_score, save_midi, save_musicxml
-        from musicgrammar.tools.render import find_soundfont, render_score, save_pianoroll
-
-        if file.suffix.lower() in _SCORE_SUFFIXES:
-            score = load_score(file)
-        else:
-            obj = load_any(file)
-            if isinstance(obj, CompositionSpec):
-                raise UserInputError("a CompositionSpec has no notes to render; give a Composition or a Score", path=str(file))
-            score = obj.score if isinstance(obj, Composition) else obj
-        if not any(p.notes for p in score.parts):
-            raise UserInputError("the score has no notes to render", path=str(file))
-        if out.exists() and not out.is_dir():
-            raise UserInputError("output path exists and is not a folder", path=str(out))
-        sf2 = find_soundfont(soundfont)  # fail before anything is written
-        out.mkdir(parents=True, exist_ok=True)
-        save_midi(score, out / "score.mid")
-        save_musicxml(score, out / "score.musicxml")
-        result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=not dry)
-        save_pianoroll(score, out / "pianoroll.png")
+        result = render_file(file, out, soundfont=soundfont, tail=tail, reverb=not dry)
         typer.echo(
             f"wrote {out}/score.mid, score.musicxml, mix.wav ({result.duration_s:.2f} s = {result.music_s:.2f} s of music "
             f"+ {result.tail_s:.2f} s tail), {len(result.stems)} stems, pianoroll.png "

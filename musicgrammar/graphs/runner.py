@@ -15,7 +15,7 @@ from musicgrammar.graphs.design import build_design_graph, fail_at_from_env, ope
 from musicgrammar.graphs.state import DesignState, RunContext, Trace
 from musicgrammar.ontologies import Constraints, get_instrument
 
-__all__ = ["RunResult", "compose", "resume", "MAX_PROMPT_BYTES"]
+__all__ = ["RunResult", "compose", "resume", "new_run_id", "MAX_PROMPT_BYTES"]
 
 MAX_PROMPT_BYTES = 1_000_000
 _META = "run.json"
@@ -73,6 +73,11 @@ class RunResult:
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower())[:4]
     return "-".join(words) or "untitled"
+
+
+def new_run_id(prompt: str, seed: int) -> str:
+    """The default run id (and folder name): start time, the prompt's first words, the seed."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{seed}"
 
 
 def _agents(lm_name: str, timeout_s: float, retries: int) -> dict[str, Any]:
@@ -154,7 +159,7 @@ def compose(
         raise UserInputError("must be between 1 and 20", field="--max-iters")
     from musicgrammar.settings import get_settings
 
-    run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{seed}"
+    run_id = out_dir.name if out_dir is not None else new_run_id(prompt, seed)
     out_dir = out_dir or get_settings().runs_dir / run_id
     if (out_dir / "checkpoint.sqlite").exists() or (out_dir / "composition.json").exists():
         raise UserInputError("already holds a run; use --resume or another --out", path=str(out_dir))
