@@ -28,9 +28,30 @@ _T = TypeVar("_T")
 
 
 def _document_schema() -> dict[str, Any]:
-    """JSON Schema of a grammar document: any of the three top-level ontology types."""
-    return {"anyOf": [model.model_json_schema() for model in (Composition, CompositionSpec, Score)],
+    """JSON Schema of a grammar document: any of the three top-level ontology types, with every
+    `$ref` written out in place (a tool's argument schema must stand alone)."""
+    return {"anyOf": [{"title": model.__name__} | _inline_refs(model.model_json_schema()) for model in (Composition, CompositionSpec, Score)],
             "description": "A Composition, CompositionSpec or Score object (see `musicgrammar ontology schema`)."}  # fmt: skip
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.removeprefix("#/$defs/")
+                if name in seen:  # a recursive type: stop at any object rather than loop
+                    return {"type": "object", "title": name}
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return walk(defs[name], seen + (name,)) | walk(rest, seen)
+            return {k: walk(v, seen) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v, seen) for v in node]
+        return node
+
+    return walk(schema, ())
 
 
 def build_mcp_server() -> Any:

@@ -15,7 +15,8 @@ pytest.importorskip("mcp")
 from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 # a C major tune ending on the tonic (ABC: L:1/4, 4/4)
 TUNE = "X:1\nT:cadence\nM:4/4\nL:1/4\nQ:1/4=100\nK:C\nC E G E | F A G F | E D G B | c4 |]\n"
 
@@ -34,6 +35,7 @@ def _text(result: Any) -> str:
 def test_mcp_tools_over_stdio(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env |= {"CI": "true", "MUSICGRAMMAR_RUNS_DIR": str(tmp_path / "runs")}  # CI: pyfluidsynth prints to stdout there
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)  # this checkout's package
     params = StdioServerParameters(command=sys.executable, args=["-m", "musicgrammar", "mcp"], env=env, cwd=str(tmp_path))
     (tmp_path / "tune.abc").write_text(TUNE)
 
