@@ -34,11 +34,24 @@ def serve_command(
     if runs_dir.exists() and not runs_dir.is_dir():
         raise UserInputError("exists and is not a folder", path=str(runs_dir))
     runs_dir.mkdir(parents=True, exist_ok=True)
+    _check_port(host, port)
     app = create_app(runs_dir, token=token, concurrency=concurrency, max_waiting=max_waiting)
     typer.echo(f"MusicGrammar studio on http://{'[' + host + ']' if ':' in host else host}:{port}/ (runs in {runs_dir}/)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line when the address cannot be bound (port taken, address not on this machine)."""
+    import socket
+
+    from musicgrammar.errors import UserInputError
+
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    except OSError as exc:  # port taken, address not available
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+            probe.bind(infos[0][4])
+    except OSError as exc:
         raise UserInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", field="--port") from exc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -146,6 +147,12 @@ def test_bind_rules() -> None:
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2 and "without a token" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "musicgrammar", "serve", "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "already in use" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_queue_runs_at_most_its_concurrency_and_survives_a_crash() -> None:
