@@ -81,7 +81,7 @@ def main() -> None:
                     time.sleep(0.1)
             startup_s = time.perf_counter() - started
 
-            # idle baseline: a status call on a job that does not exist yet is the same route; use health first
+            # baseline: status calls on a finished job while no run is going (also warms the models once)
             probe = client.post(f"{url}/api/compose", json={"prompt": "a short hymn", "max_iters": 1, "audio": False}).json()["job"]
             while client.get(f"{url}/api/jobs/{probe}").json()["status"] not in ("done", "failed"):
                 time.sleep(0.2)
@@ -145,7 +145,7 @@ def main() -> None:
         f"Command: `.venv/bin/python benchmarks/server.py --requests {args.requests} --concurrency {args.concurrency} "
         f"--max-iters {args.max_iters}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.machine()}, "
         f"{os.cpu_count()} CPU cores (shared; 1-minute load average {os.getloadavg()[0]:.1f} at the end). The server is a separate "
-        f"process on 127.0.0.1 (started in {startup_s:.1f} s); {args.requests} client threads post at once "
+        f"process on 127.0.0.1 (started in {startup_s:.1f} s; the first, unmeasured compose loads the models); {args.requests} client threads post at once "
         f"(audio rendered, engine `local`), 4 pollers call `GET /api/jobs/{{job}}` every 50 ms until every job has ended.",
         "",
         "| requests | accepted (202) | other HTTP codes | jobs done | jobs failed | all ended after s | run s median (max) | queue wait s max |",
@@ -161,8 +161,9 @@ def main() -> None:
         f"| `GET /api/jobs/{{job}}`, under the load | {len(latencies)} | {_pct(latencies, .5):.1f} | {_pct(latencies, .95):.1f} | {max(latencies):.1f} |",
         f"| `POST /api/compose` (all {args.requests} at once) | {len(post_ms)} | {_pct(post_ms, .5):.1f} | {_pct(post_ms, .95):.1f} | {max(post_ms):.1f} |",
         "",
-        f"Server health afterwards: `{health['status']}`, jobs {health['jobs']}. With `--concurrency {args.concurrency}` the runs "
-        "go one batch at a time and the rest wait in the queue; status calls are answered by the event loop meanwhile "
+        f"Server health afterwards: `{health['status']}`, jobs {health['jobs']}. With `--concurrency {args.concurrency}` at most "
+        f"{args.concurrency} run(s) go at once and the rest wait in the queue; "
+        "status calls are answered by the event loop meanwhile "
         "(the runs execute in worker threads, so a status call competes with them for the CPU and the GIL).",
     ]
     text = "\n".join(lines) + "\n"
