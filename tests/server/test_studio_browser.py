@@ -40,12 +40,12 @@ def test_compose_from_the_page_and_play_the_mix(studio) -> None:  # type: ignore
             duration = page.evaluate("document.getElementById('mix-player').duration")
             source = page.evaluate("document.getElementById('mix-player').currentSrc")
             assert source.startswith("blob:") and duration > 5, (source, duration)
+            page.wait_for_function("document.body.dataset.openRun && document.getElementById('pianoroll').naturalWidth > 100")
 
             assert page.text_content("#summary").startswith("valid")
             assert "G major" in page.text_content("#summary") and "3/4" in page.text_content("#summary")
             done = page.eval_on_selector_all("#progress li.done", "items => items.map(i => i.dataset.node)")
             assert {"retrieve", "weave", "compose", "realize", "validate", "critique", "render", "judge"} <= set(done)
-            assert page.eval_on_selector("#pianoroll", "img => img.complete && img.naturalWidth") > 100
             assert page.locator("#transcript li").count() >= 9  # one line per agent turn
             assert page.locator("#downloads a[data-name='score.mid']").count() == 1
             assert page.locator("#runs li").count() >= 1

@@ -112,6 +112,7 @@ async function compose(event) {
 async function openRun(runId) {
   const run = await (await api(`/api/runs/${encodeURIComponent(runId)}`)).json();
   blobUrls.splice(0).forEach((u) => URL.revokeObjectURL(u));
+  delete document.body.dataset.openRun;
   $("result").hidden = false;
   const s = run.summary;
   $("title").textContent = s ? s.title : run.run_id;
@@ -185,6 +186,7 @@ async function openRun(runId) {
     item.append(link);
     downloads.append(item);
   }
+  document.body.dataset.openRun = run.run_id;  // everything of this run is on the page now
 }
 
 async function loadRuns() {
