@@ -42,6 +42,8 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "serve",  # serve (the studio: HTTP API + web page)
+    "mcp",  # mcp (Model Context Protocol server over stdio)
 )
 
 for _name in COMMAND_MODULES:

@@ -8,13 +8,14 @@ PYTHON="${PYTHON:-python3}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages: FluidSynth (for pyfluidsynth) and the FluidR3 GM soundfont.
+# 1. Debian packages: FluidSynth (for pyfluidsynth), the FluidR3 GM soundfont, and chromium (the
+#    studio's browser test drives it through Playwright; Playwright cannot download browsers here).
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-    say "Debian packages already present: fluidsynth, fluid-soundfont-gm"
+  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -x /usr/bin/chromium ]; then
+    say "Debian packages already present: fluidsynth, fluid-soundfont-gm, chromium"
   elif { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-           fluidsynth fluid-soundfont-gm; } >/tmp/musicgrammar-apt.log 2>&1; then
-    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM)"
+           fluidsynth fluid-soundfont-gm chromium; } >/tmp/musicgrammar-apt.log 2>&1; then
+    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM), chromium"
   else
     say "could not install Debian packages (see /tmp/musicgrammar-apt.log); rendering falls back to TimGM6mb"
   fi
@@ -28,7 +29,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "created virtualenv $VENV"
 fi
 "$VENV/bin/python" -m pip install -q -U pip || { say "pip upgrade failed"; exit 1; }
-if "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev]'; then
+if "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[dev,server]'; then
   say "installed musicgrammar and its pinned dependencies (constraints.txt)"
 else
   say "pip install failed"; exit 1

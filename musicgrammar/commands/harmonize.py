@@ -9,7 +9,7 @@ import typer
 
 from musicgrammar.limits import SEED
 
-__all__ = ["register", "write_two_track_midi"]
+__all__ = ["register", "write_two_track_midi", "harmonize_file"]
 
 TICKS = 480  # per quarter note
 
@@ -81,18 +81,9 @@ def _chosen_part_id(score) -> str | None:
     return pitched[0].id if pitched else None
 
 
-def harmonize(
-    melody: Path = typer.Argument(..., help="Melody file: MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the two-track MIDI (melody + chords)."),
-    seed: int = typer.Option(0, "--seed", min=SEED[0], max=SEED[1], help="Sampling seed (same seed, same chords)."),
-    method: str = typer.Option("ff", "--method", help="'ff' (trained model) or 'rules' (diatonic baseline)."),
-    json_out: bool = typer.Option(False, "--json", help="Print key, chords and metrics as JSON."),
-    top_p: float = typer.Option(0.9, "--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (0 = greedy)."),
-    order: str = typer.Option("certain", "--order", help="Unmasking order: certain, random or ltr."),
-    key: str = typer.Option("", "--key", help="Override the melody's key, e.g. 'F major', 'D dorian'."),
-    per_pass: int = typer.Option(4, "--per-pass", min=1, help="Chord steps unmasked per model pass (1 = one at a time)."),
-) -> None:
-    """Harmonize a melody: one chord decision per beat, in the melody's own key."""
+def harmonize_file(melody: Path, *, seed: int = 0, method: str = "ff", order: str = "certain", top_p: float = 0.9,
+                   key: str = "", per_pass: int = 4, quiet: bool = True):  # type: ignore[no-untyped-def]
+    """Read a melody file and harmonize it: (HarmonizationResult, the melody's Score as read)."""
     from musicgrammar.errors import UserInputError
     from musicgrammar.tools.harmonizer import harmonize_melody
     from musicgrammar.tools.io import load_melody
@@ -111,13 +102,32 @@ def harmonize(
             score = score.model_copy(update={"key": Key.parse(key)})
         except ValueError as exc:
             raise UserInputError(str(exc), field="--key") from exc
-    if out.is_dir():
-        raise UserInputError("is a folder; give a file name for the MIDI", path=str(out))
     from musicgrammar.commands.progress import working
 
     notes = sum(len(p.notes) for p in score.parts)
-    with working(f"harmonizing {notes} notes", quiet=json_out):
+    with working(f"harmonizing {notes} notes", quiet=quiet):
         result = harmonize_melody(score, seed=seed, method=method, order=order, top_p=top_p, per_pass=per_pass)  # type: ignore[arg-type]
+    return result, score
+
+
+def harmonize(
+    melody: Path = typer.Argument(..., help="Melody file: MIDI (.mid), MusicXML (.musicxml/.xml/.mxl) or ABC (.abc)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the two-track MIDI (melody + chords)."),
+    seed: int = typer.Option(0, "--seed", min=SEED[0], max=SEED[1], help="Sampling seed (same seed, same chords)."),
+    method: str = typer.Option("ff", "--method", help="'ff' (trained model) or 'rules' (diatonic baseline)."),
+    json_out: bool = typer.Option(False, "--json", help="Print key, chords and metrics as JSON."),
+    top_p: float = typer.Option(0.9, "--top-p", min=0.0, max=1.0, help="Nucleus sampling mass (0 = greedy)."),
+    order: str = typer.Option("certain", "--order", help="Unmasking order: certain, random or ltr."),
+    key: str = typer.Option("", "--key", help="Override the melody's key, e.g. 'F major', 'D dorian'."),
+    per_pass: int = typer.Option(4, "--per-pass", min=1, help="Chord steps unmasked per model pass (1 = one at a time)."),
+) -> None:
+    """Harmonize a melody: one chord decision per beat, in the melody's own key."""
+    from musicgrammar.errors import UserInputError
+
+    if out.is_dir():
+        raise UserInputError("is a folder; give a file name for the MIDI", path=str(out))
+    result, score = harmonize_file(melody, seed=seed, method=method, order=order, top_p=top_p, key=key, per_pass=per_pass,
+                                   quiet=json_out)  # fmt: skip
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     write_two_track_midi(out, score, result)

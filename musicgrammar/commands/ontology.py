@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register", "validate_file", "SCHEMA_TYPES"]
+__all__ = ["register", "validate_file", "render_file", "SCHEMA_TYPES"]
 
 ontology_app = typer.Typer(help="The grammar itself: JSON Schemas and the lexicon of terms.", no_args_is_help=True)
 
@@ -80,6 +81,43 @@ def validate_file(path: Path, lenient: bool = False) -> tuple[str, Any]:
     return kind, ValidationReport(findings=unknown + report.findings)
 
 
+def render_file(file: Path, out: Path, soundfont: Path | None = None, tail: float = 1.5, reverb: bool = True, *,
+                lenient: bool = False, force: bool = False, quiet: bool = True,
+                warn: Callable[[str], None] | None = None) -> Any:
+    """Render a Composition/Score JSON or a MIDI/MusicXML/ABC score into `out`: score.mid, score.musicxml,
+    mix.wav, stems/<part>.wav and pianoroll.png. Returns the renderer's result (durations, stems, speed)
+    with `moved_aside` set to where `force` moved the folder's earlier content (None if nothing moved)."""
+    from musicgrammar.commands.progress import working
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.graphs.rundir import folder_lock, prepare_output_folder
+    from musicgrammar.ontologies import Composition, CompositionSpec
+    from musicgrammar.ontologies.files import load_any
+    from musicgrammar.tools.io import check_score_size, load_score, save_midi, save_musicxml
+    from musicgrammar.tools.render import find_soundfont, render_score, save_pianoroll
+
+    if file.suffix.lower() in _SCORE_SUFFIXES:
+        score = load_score(file)
+    else:
+        obj = load_any(file, unknown="warn" if lenient else "error", warn=warn or (lambda line: None))
+        if isinstance(obj, CompositionSpec):
+            raise UserInputError("a CompositionSpec has no notes to render; give a Composition or a Score", path=str(file))
+        score = obj.score if isinstance(obj, Composition) else obj
+    if not any(p.notes for p in score.parts):
+        raise UserInputError("the score has no notes to render", path=str(file))
+    check_score_size(score, file)
+    if out.exists() and not out.is_dir():
+        raise UserInputError("output path exists and is not a folder", path=str(out))
+    sf2 = find_soundfont(soundfont)  # fail before anything is written
+    moved = prepare_output_folder(out, "render", force=force)
+    with folder_lock(out, "render"), working(f"rendering {score.duration_seconds:.0f} s of music", quiet=quiet):
+        save_midi(score, out / "score.mid")
+        save_musicxml(score, out / "score.musicxml")
+        result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=reverb)
+        save_pianoroll(score, out / "pianoroll.png")
+    result.moved_aside = moved
+    return result
+
+
 def _print_report(path: Path, kind: str, report: Any) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -140,35 +178,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds other files: they are moved aside to <out>.old-N.")] = False,
     ) -> None:
         """Render to score.mid, score.musicxml, mix.wav, stems/<part>.wav and pianoroll.png."""
-        from musicgrammar.errors import UserInputError
-        from musicgrammar.graphs.rundir import folder_lock, prepare_output_folder
-        from musicgrammar.ontologies import Composition, CompositionSpec
-        from musicgrammar.ontologies.files import load_any
-        from musicgrammar.commands.progress import working
-        from musicgrammar.tools.io import check_score_size, load_score, save_midi, save_musicxml
-        from musicgrammar.tools.render import find_soundfont, render_score, save_pianoroll
-
-        if file.suffix.lower() in _SCORE_SUFFIXES:
-            score = load_score(file)
-        else:
-            obj = load_any(file, unknown="warn" if lenient else "error", warn=lambda line: typer.echo(f"warning: {line}", err=True))
-            if isinstance(obj, CompositionSpec):
-                raise UserInputError("a CompositionSpec has no notes to render; give a Composition or a Score", path=str(file))
-            score = obj.score if isinstance(obj, Composition) else obj
-        if not any(p.notes for p in score.parts):
-            raise UserInputError("the score has no notes to render", path=str(file))
-        check_score_size(score, file)
-        if out.exists() and not out.is_dir():
-            raise UserInputError("output path exists and is not a folder", path=str(out))
-        sf2 = find_soundfont(soundfont)  # fail before anything is written
-        moved = prepare_output_folder(out, "render", force=force)
-        if moved is not None:
-            typer.echo(f"note: the earlier content of {out} was moved to {moved}", err=True)
-        with folder_lock(out, "render"), working(f"rendering {score.duration_seconds:.0f} s of music"):
-            save_midi(score, out / "score.mid")
-            save_musicxml(score, out / "score.musicxml")
-            result = render_score(score, out, soundfont=sf2, tail_s=tail, reverb=not dry)
-            save_pianoroll(score, out / "pianoroll.png")
+        result = render_file(file, out, soundfont=soundfont, tail=tail, reverb=not dry, lenient=lenient, force=force,
+                             quiet=False, warn=lambda line: typer.echo(f"warning: {line}", err=True))
+        if result.moved_aside is not None:
+            typer.echo(f"note: the earlier content of {out} was moved to {result.moved_aside}", err=True)
         typer.echo(
             f"wrote {out}/score.mid, score.musicxml, mix.wav ({result.duration_s:.2f} s = {result.music_s:.2f} s of music "
             f"+ {result.tail_s:.2f} s tail), {len(result.stems)} stems, pianoroll.png "

@@ -15,9 +15,10 @@ from musicgrammar.graphs.design import build_design_graph, fail_at_from_env, ope
 from musicgrammar.graphs.options import RunOptions, check_prompt
 from musicgrammar.graphs.rundir import RUN_META, check_no_links, folder_lock, is_run_folder, prepare_output_folder
 from musicgrammar.graphs.state import DesignState, RunContext, Trace
+from musicgrammar.limits import MAX_PROMPT_BYTES
 from musicgrammar.ontologies import Constraints, get_instrument
 
-__all__ = ["RunResult", "compose", "resume", "check_prompt", "find_run"]
+__all__ = ["RunResult", "compose", "resume", "check_prompt", "find_run", "new_run_id", "MAX_PROMPT_BYTES"]
 
 _META = RUN_META
 
@@ -75,6 +76,11 @@ class RunResult:
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", text.lower())[:4]
     return "-".join(words) or "untitled"
+
+
+def new_run_id(prompt: str, seed: int) -> str:
+    """The default run id (and folder name): start time, the prompt's first words, the seed."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{seed}"
 
 
 def _agents(options: RunOptions, lm_name: str) -> dict[str, Any]:
@@ -164,7 +170,7 @@ def compose(
         overrides = (overrides or Constraints()).model_copy(update={"duration_s": options.duration_s})
     from musicgrammar.settings import get_settings
 
-    run_id = (out_dir.resolve().name or "run") if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{options.seed}"
+    run_id = (out_dir.resolve().name or "run") if out_dir is not None else new_run_id(prompt, options.seed)
     out_dir = out_dir or get_settings().runs_dir / run_id
     engine = "local" if options.lm == "local" else options.lm
     start = DesignState(run_id=run_id, prompt=prompt, seed=options.seed, max_iters=options.max_iters, overrides=overrides,
