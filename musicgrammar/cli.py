@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "chat",  # chat (REPL, threads, typed edits, approvals)
 )
 
 for _name in COMMAND_MODULES:
