@@ -18,7 +18,7 @@ import dspy
 from musicgrammar.agents import edit_rules as rules
 from musicgrammar.agents.lm import predict_validated
 from musicgrammar.agents.prompt_reader import read_constraints, read_moods
-from musicgrammar.ontologies import CompositionSpec, Finding, Key, Score, find_instrument, get_instrument
+from musicgrammar.ontologies import CompositionSpec, Finding, Key, Mode, Score, find_instrument, get_instrument
 from musicgrammar.ontologies.edit import Edit, EditError, apply_edits
 
 __all__ = ["TurnKind", "Reading", "ReadEdits", "EditReader", "read_request"]
@@ -90,6 +90,8 @@ _WORD_NUMBERS = {"one": 1, "two": 2, "four": 4, "eight": 8, "sixteen": 16}
 _LEAD_RE = re.compile(r"\b(?:give|hand|pass)\s+the\s+(?:melody|tune|lead)\s+to\s+(?:the\s+|a\s+|an\s+)?([a-z][a-z \-]+)|\blet\s+the\s+([a-z][a-z \-]+?)\s+(?:play|take|carry)\s+the\s+(?:melody|tune|lead)", re.I)
 _ADD_RE = re.compile(r"\badd\s+(?:a|an|the|some)?\s*([a-z][a-z \-]+)", re.I)
 _REMOVE_RE = re.compile(r"\b(?:remove|drop|lose|without|no|cut)\s+(?:the\s+)?([a-z][a-z \-]+)", re.I)
+# every mode by its grammar name ('C mande silaba', 'D harmonic minor'), longest first
+_FULL_KEY_RE = re.compile(r"\b([A-G][#b]?)\s+(" + "|".join(sorted((m.value.replace("_", " ") for m in Mode), key=len, reverse=True)) + r")\b", re.I)
 _DRUM_WORDS = {"drums", "drum", "percussion", "drum kit", "beat", "beats"}
 
 
@@ -201,6 +203,9 @@ def _global_edits(text: str, lower: str, spec: CompositionSpec) -> list[Edit] | 
     if match:
         shift = int(match.group(2)) * (1 if match.group(1) == "up" else -1)
         return rules.change_key(spec, Key(tonic=spec.key.spell((spec.key.tonic_pc + shift) % 12), mode=spec.key.mode))
+    match = _FULL_KEY_RE.search(text)
+    if match and re.search(r"\b(transpose|key|mode|modulate|in|to)\b", lower):
+        return rules.change_key(spec, Key(tonic=match.group(1)[0].upper() + match.group(1)[1:], mode=Mode(match.group(2).lower().replace(" ", "_"))))
     constraints = read_constraints(text)
     keyish = re.search(r"\b(transpose|key|minor|major|mode|modulate|in [A-G])", text)
     if keyish and (constraints.key or constraints.tonic or constraints.mode):

@@ -83,6 +83,7 @@ def chat_command(
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Write MIDI only after each turn ('render' still makes audio).")] = False,
     tradition: Annotated[Optional[str], typer.Option("--tradition", help="A new thread's tradition (e.g. mande): its changes need approval.")] = None,
     custodian: Annotated[Optional[list[str]], typer.Option("--custodian", help="A custodian of the tradition who approves changes (repeatable).")] = None,
+    melody: Annotated[str, typer.Option("--melody", help="Melody filler for re-realized sections: 'model' (trained) or 'rules'.")] = "model",
     seed: Annotated[int, typer.Option("--seed", help="Random seed of a new thread.")] = 0,
     chat_dir: Annotated[Optional[Path], typer.Option("--dir", help="Where threads live (default: MUSICGRAMMAR_CHAT_DIR or runs/chat).")] = None,
 ) -> None:
@@ -97,7 +98,8 @@ def chat_command(
     console = Console(stderr=True)
     folder = chat_dir or get_settings().chat_dir
     progress = None if json_out and not tty else (lambda step: console.print(f"[dim]… {step}[/dim]"))
-    session = ChatSession(folder, thread, lm=lm, audio=not no_audio, seed=seed, tradition=tradition, custodians=custodian, progress=progress)
+    session = ChatSession(folder, thread, lm=lm, audio=not no_audio, seed=seed, tradition=tradition, custodians=custodian,
+                          progress=progress, melody=melody)
     failed = 0
     try:
         if tty and not json_out:

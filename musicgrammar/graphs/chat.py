@@ -27,7 +27,7 @@ from musicgrammar.ontologies.edit import Edit, EditError, Revision, apply_edits,
 
 __all__ = ["build_chat_graph", "ChatSession", "approval_reasons"]
 
-_EXPORTS = {"musicxml": "score.musicxml", "midi": "score.mid", "wav": "mix.wav"}
+_EXPORTS = {"musicxml": "score.musicxml", "midi": "score.mid", "wav": "mix.wav", "json": "composition.json"}
 
 
 def approval_reasons(state: ChatState, edits: list[Edit]) -> list[str]:
@@ -49,10 +49,20 @@ def approval_reasons(state: ChatState, edits: list[Edit]) -> list[str]:
             if match and int(match.group(1)) < len(spec.ensemble):
                 touched.add(spec.ensemble[int(match.group(1))].instrument)
             for inst in sorted(touched & own):
-                reasons.append(f"the {get_instrument(inst).name}, an instrument of the {tradition.name} tradition, changes ({edit.line()})")
-        elif re.fullmatch(r"key|sections\[\d+\]\.key", edit.path):
-            reasons.append(f"the mode changes ({edit.line()}), and the {tradition.name} tradition's modes are its custodians' to change")
+                reasons.append(f"the {get_instrument(inst).name} of the {tradition.id} tradition changes: {edit.line()}")
+        elif re.fullmatch(r"key|sections\[\d+\]\.key", edit.path) and _mode_of(edit.value) != _mode_at(spec, edit.path):
+            reasons.append(f"a mode of the {tradition.id} tradition changes: {edit.line()}")
     return list(dict.fromkeys(reasons))
+
+
+def _mode_of(value: Any) -> str | None:
+    return value.get("mode") if isinstance(value, dict) else None
+
+
+def _mode_at(spec: Any, path: str) -> str | None:
+    match = re.match(r"sections\[(\d+)\]", path)
+    key = (spec.sections[int(match.group(1))].key or spec.key) if match and int(match.group(1)) < len(spec.sections) else spec.key
+    return key.mode.value
 
 
 def _read(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
@@ -165,6 +175,10 @@ def _export(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
 
         ctx.say("engraving MusicXML")
         save_musicxml(rev.score, made)
+    elif fmt == "json":
+        from musicgrammar.ontologies.files import save_json
+
+        save_json(_composition(state, rev, ctx.lm), made)
     elif fmt == "wav" and not made.exists():
         _render(state, ctx, rev, audio=True)
     path = made
@@ -177,6 +191,20 @@ def _export(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(made, path)
     return {"files": {fmt: str(path)}, "reply": f"exported r{rev.number} as {fmt}: {path}"}
+
+
+def _composition(state: ChatState, rev: Revision, engine: str) -> Any:
+    """The revision as a Composition whose provenance carries the thread's requests and decisions."""
+    from musicgrammar.ontologies import Composition, Provenance, Source, SourceKind
+
+    requests = [t.request for t in state.turns] + [state.request]
+    sources = [Source(kind=SourceKind.PROMPT, id=f"turn{i + 1}", title=text[:120], note="a chat request") for i, text in enumerate(requests)]
+    sources += [Source(kind=SourceKind.PERSON, id=c.person, note=("approved " if c.granted else "refused ") + c.scope[:200]) for c in state.consents]
+    notes = [f"chat thread {state.thread_id}, revision {rev.number}"] + (
+        [f"tradition {state.tradition}; custodians: {', '.join(state.custodians)}"] if state.tradition else [])
+    provenance = Provenance(engine=engine, prompt=requests[0][:2000], seed=state.seed,
+                            sources=sources, consents=state.consents, notes=notes)  # fmt: skip
+    return Composition(spec=rev.spec, score=rev.score, provenance=provenance)
 
 
 def _act(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:  # noqa: C901 (one branch per turn kind)
@@ -237,12 +265,14 @@ class ChatSession:
     """One thread of the chat graph in this process: open (or create) it, take turns, branch."""
 
     def __init__(self, chat_dir: Path, thread_id: str | None = None, *, lm: str = "local", audio: bool = True, seed: int = 0,
-                 tradition: str | None = None, custodians: list[str] | None = None, progress: Any = None) -> None:  # fmt: skip
+                 tradition: str | None = None, custodians: list[str] | None = None, progress: Any = None, melody: str = "model") -> None:  # fmt: skip
         from musicgrammar.agents.edit_reader import EditReader
         from musicgrammar.graphs.design import open_checkpointer
 
         if thread_id is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{1,80}", thread_id):
             raise UserInputError("use letters, digits, '-' and '_' (at most 80)", field="--thread")
+        if melody not in ("model", "rules"):
+            raise UserInputError("use 'model' or 'rules'", field="--melody")
         if tradition is not None:
             get_tradition(tradition)  # an unknown tradition is the caller's mistake: say so now
         self.chat_dir = chat_dir
@@ -256,7 +286,7 @@ class ChatSession:
             settings = get_settings()
             lm_obj = make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries)
         self.reader = EditReader(lm=lm_obj)
-        self.lm, self.progress = lm, progress
+        self.lm, self.progress, self.melody = lm, progress, melody
         self.thread_id = thread_id or time.strftime("t%Y%m%d-%H%M%S")
         state = self.state()
         if state is None:
@@ -272,11 +302,12 @@ class ChatSession:
         return {"configurable": {"thread_id": thread_id or self.thread_id}, "recursion_limit": 50}
 
     def _context(self) -> ChatContext:
-        from musicgrammar.tools.realize import ModelMelody
+        from musicgrammar.tools.realize import ModelMelody, RuleMelody
 
         out = self.chat_dir / self.thread_id
         out.mkdir(parents=True, exist_ok=True)
-        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=ModelMelody(), progress=self.progress)
+        melody = ModelMelody() if self.melody == "model" else RuleMelody()
+        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=melody, progress=self.progress)
 
     def state(self, thread_id: str | None = None) -> ChatState | None:
         snapshot = self.graph.get_state(self._config(thread_id))
