@@ -89,7 +89,7 @@ def _approve(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     consent = Consent(person=person, granted=approved, scope=f"“{pending.request[:120]}”: " + "; ".join(pending.reasons)[:400])
     update: dict[str, Any] = {"consents": state.consents + [consent], "pending": None}
     if not approved:
-        update["refusal"] = f"{person} did not approve ({'; '.join(pending.reasons)}); nothing changed"
+        update["refusal"] = f"{person} did not approve ({'; '.join(pending.reasons)})"
         update["edits"] = []
     return update
 
