@@ -139,8 +139,6 @@ def _edits_for(text: str, spec: CompositionSpec, score: Score | None) -> list[Ed
     # harmony first: 'in A' after 'chords' names a section, not a key
     match = re.search(r"\breharmoni[sz]e\s+bar\s+(\d+)", lower)
     if match:
-        if score is None:
-            raise EditError("the piece has no notes yet", field="score")
         return rules.reharmonize_bar(spec, score, int(match.group(1)))
     if re.search(r"\b(simpler|plainer|simple) (chords|harmony)\b", lower):
         where = re.search(r"\bin (?:the )?([A-Za-z0-9_\-]+)(?: section)?\b", text)

@@ -312,7 +312,7 @@ def _locate_bar(spec: CompositionSpec, bar: int) -> tuple[int, int]:
     raise EditError(f"no bar {bar}", field="sections")  # unreachable: the range was checked
 
 
-def reharmonize_bar(spec: CompositionSpec, score: Score, bar: int) -> list[Edit]:
+def reharmonize_bar(spec: CompositionSpec, score: Score | None, bar: int) -> list[Edit]:
     """A new chord for one bar: the diatonic chord, other than the current one, that holds the most
     of the melody's notes in that bar (ties: the one that shares most tones with the old chord)."""
     index, bar_index = _locate_bar(spec, bar)
@@ -321,7 +321,7 @@ def reharmonize_bar(spec: CompositionSpec, score: Score, bar: int) -> list[Edit]
     spans = parse_bar(section.progression[bar_index])
     if bar_index == section.bars - 1 and section.cadence is not Cadence.OPEN:
         raise EditError(f"bar {bar} is the {section.cadence.value} cadence of section {section.id}; reharmonize another bar", field=f"sections[{index}].progression[{bar_index}]")
-    lead = score.lead()
+    lead = score.lead() if score is not None else None  # without notes, the chord that shares most tones wins
     bar_len = spec.meter.bar_quarters
     t0 = (bar - 1) * bar_len
     melody = [n.pitch % 12 for n in (lead.notes if lead else []) if t0 <= n.start < t0 + bar_len]
