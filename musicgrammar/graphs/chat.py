@@ -136,7 +136,7 @@ def _apply(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
 
 
 def _arrive(state: ChatState, ctx: ChatContext, rev: Revision, changed: list[str], reply: str, clear_redo: bool) -> dict[str, Any]:
-    files = _render(state, ctx, rev, audio=state.audio)
+    files = _render(state, ctx, rev, audio=ctx.audio)
     update: dict[str, Any] = {"revisions": state.revisions + [rev], "current": rev.number, "changed": changed, "reply": reply, "files": files}
     if clear_redo:
         update["redo"] = []
@@ -156,7 +156,7 @@ def _move(state: ChatState, ctx: ChatContext, target: int, redo: list[int], verb
     assert before is not None and after is not None
     files = {"midi": str(ctx.out_dir / f"r{after.number}" / "score.mid")}
     if not Path(files["midi"]).exists():
-        files = _render(state, ctx, after, audio=state.audio)
+        files = _render(state, ctx, after, audio=ctx.audio)
     return {"current": target, "redo": redo, "changed": diff_paths(before.spec, after.spec), "files": files,
             "reply": f"{verb}: back to r{target} ({after.spec.key}, {after.spec.tempo.bpm:g} BPM)"}  # fmt: skip
 
@@ -286,17 +286,15 @@ class ChatSession:
             settings = get_settings()
             lm_obj = make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries)
         self.reader = EditReader(lm=lm_obj)
-        self.lm, self.progress, self.melody = lm, progress, melody
+        self.lm, self.progress, self.melody, self.audio = lm, progress, melody, audio
         self.thread_id = thread_id or time.strftime("t%Y%m%d-%H%M%S")
         state = self.state()
         if state is None:
-            start = ChatState(thread_id=self.thread_id, seed=seed, audio=audio, tradition=tradition, custodians=list(custodians or []))
+            start = ChatState(thread_id=self.thread_id, seed=seed, tradition=tradition, custodians=list(custodians or []))
             self.graph.update_state(self._config(), start.model_dump(), as_node="act")
         elif tradition is not None and tradition != state.tradition:
             raise UserInputError(f"thread {self.thread_id} is {'for the ' + state.tradition + ' tradition' if state.tradition else 'not a tradition thread'}",
                                  field="--tradition")  # fmt: skip
-        elif audio != state.audio:
-            self.graph.update_state(self._config(), {"audio": audio}, as_node="act")
 
     def _config(self, thread_id: str | None = None) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id or self.thread_id}, "recursion_limit": 50}
@@ -307,7 +305,7 @@ class ChatSession:
         out = self.chat_dir / self.thread_id
         out.mkdir(parents=True, exist_ok=True)
         melody = ModelMelody() if self.melody == "model" else RuleMelody()
-        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=melody, progress=self.progress)
+        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=melody, progress=self.progress, audio=self.audio)
 
     def state(self, thread_id: str | None = None) -> ChatState | None:
         snapshot = self.graph.get_state(self._config(thread_id))
@@ -354,7 +352,7 @@ class ChatSession:
         rev = state.revision()
         assert rev is not None
         first = rev.model_copy(update={"number": 1, "parent": None})
-        start = ChatState(thread_id=name, seed=state.seed, audio=state.audio, tradition=state.tradition, custodians=state.custodians,
+        start = ChatState(thread_id=name, seed=state.seed, tradition=state.tradition, custodians=state.custodians,
                           consents=state.consents, revisions=[first], current=1, branched_from=f"{state.thread_id}@r{rev.number}")  # fmt: skip
         self.graph.update_state(self._config(name), start.model_dump(), as_node="act")
         self.thread_id = name

@@ -38,7 +38,6 @@ class ChatState(BaseModel):
 
     thread_id: str
     seed: int = 0
-    audio: bool = True
     tradition: str | None = None
     custodians: list[str] = Field(default_factory=list)
     consents: list[Consent] = Field(default_factory=list)
@@ -100,6 +99,7 @@ class ChatContext:
     lm: str = "local"
     melody: Any = None  # a tools.realize.MelodyStrategy, None for the rule-based one
     progress: Any = None  # a callable(str)
+    audio: bool = True  # write WAV files after each change (this process's choice, not the thread's)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def say(self, step: str) -> None:
