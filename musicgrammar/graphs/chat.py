@@ -22,7 +22,7 @@ from musicgrammar.agents.edit_reader import TurnKind
 from musicgrammar.errors import UserInputError
 from musicgrammar.graphs import chat_answers as answers
 from musicgrammar.graphs.chat_state import CHAT_SERIALIZABLE_TYPES, ChatContext, ChatState, ChatTurn, PendingApproval
-from musicgrammar.ontologies import Consent, get_instrument, get_tradition
+from musicgrammar.ontologies import Composition, Consent, get_instrument, get_tradition, validate_composition
 from musicgrammar.ontologies.edit import Edit, EditError, Revision, apply_edits, diff_paths
 
 __all__ = ["build_chat_graph", "ChatSession", "approval_reasons"]
@@ -127,11 +127,12 @@ def _apply(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
     score, rewritten = realize_edit(current.spec, current.score, spec, seed=state.seed * 101 + 1, melody=ctx.melody)
     rev = Revision(number=number, parent=current.number, request=state.request, edits=state.edits, spec=spec, score=score,
                    changed=diff_paths(current.spec, spec))  # fmt: skip
-    rev.valid = answers.revision_valid(rev)
+    report = validate_composition(Composition(spec=rev.spec, score=rev.score))
+    rev.valid = report.valid
     if not rev.valid:
-        return {"reply": "cannot apply that: the result breaks the grammar; nothing changed"}
+        return {"reply": f"cannot apply that: the result breaks the grammar ({report.errors[0].line()}); nothing changed"}
     reasons = "; ".join(dict.fromkeys(e.reason for e in state.edits if e.reason))
-    where = f"re-realized {', '.join(rewritten)}" if rewritten else "no notes changed"
+    where = f"re-realized {', '.join(rewritten)}" if rewritten else "every note kept"
     return _arrive(state, ctx, rev, rev.changed, f"r{number}: {reasons} ({where})", clear_redo=True)
 
 
@@ -274,7 +275,10 @@ class ChatSession:
         if melody not in ("model", "rules"):
             raise UserInputError("use 'model' or 'rules'", field="--melody")
         if tradition is not None:
-            get_tradition(tradition)  # an unknown tradition is the caller's mistake: say so now
+            try:
+                get_tradition(tradition)
+            except ValueError as exc:  # an unknown tradition is the caller's mistake: say so now
+                raise UserInputError(str(exc), field="--tradition") from None
         self.chat_dir = chat_dir
         self.checkpointer = open_checkpointer(chat_dir / "threads.sqlite", CHAT_SERIALIZABLE_TYPES)
         self.graph = build_chat_graph(self.checkpointer)
@@ -325,6 +329,10 @@ class ChatSession:
         if not text:
             raise UserInputError("empty request", field="request")
         pending = self.pending()
+        if pending is None and _decision(text) is not None and re.match(r"(approve|refuse)", text, re.I):
+            state = self.state()
+            assert state is not None
+            return self._result(state, "nothing is waiting for approval", [])
         if pending is not None:
             decision = _decision(text)
             if decision is None:
@@ -366,7 +374,7 @@ class ChatSession:
 
 
 def _decision(text: str) -> dict[str, Any] | None:
-    match = re.match(r"^(approve[sd]?|yes|ok|agreed?|granted|refuse[sd]?|no|declined?|rejected?)\b(?:\s+by\s+(.+))?", text.strip(), re.I)
+    match = re.fullmatch(r"(approve[sd]?|yes|ok|agreed?|granted|refuse[sd]?|no|declined?|rejected?)(?:\s+by\s+(.+?))?[\s.!]*", text.strip(), re.I)
     if not match:
         return None
     approved = match.group(1).lower().startswith(("approve", "yes", "ok", "agree", "grant"))

@@ -15,8 +15,9 @@ from musicgrammar.ontologies import CompositionSpec, Note, Part, Score
 __all__ = ["realize_edit", "section_spans", "reached_sections"]
 
 # Design fields written into every section's notes; tempo, title, moods, style and target length
-# change no note (the score's time line is in quarter notes).
-_NOTE_FIELDS = ("key", "meter", "motifs", "motif_plan", "lyrics", "tradition")
+# change no note (the score's time line is in quarter notes). The motif plan reaches the sections
+# whose motif uses change.
+_NOTE_FIELDS = ("key", "meter", "motifs", "lyrics", "tradition")
 
 
 def section_spans(spec: CompositionSpec) -> dict[str, tuple[float, float]]:
@@ -34,7 +35,11 @@ def reached_sections(before: CompositionSpec, after: CompositionSpec) -> set[str
     if any(getattr(before, name) != getattr(after, name) for name in _NOTE_FIELDS):
         return {s.id for s in after.sections}
     old = {s.id: s for s in before.sections}
-    return {s.id for s in after.sections if s.id not in old or old[s.id] != s}
+
+    def uses(spec: CompositionSpec, section_id: str) -> list[Any]:
+        return [u for u in spec.motif_plan if u.section == section_id]
+
+    return {s.id for s in after.sections if s.id not in old or old[s.id] != s or uses(before, s.id) != uses(after, s.id)}
 
 
 def _member_key(spec: CompositionSpec, member_id: str) -> tuple[str, str] | None:
