@@ -38,6 +38,7 @@ class TurnKind:
     BRANCH = "branch"
     WHY = "why"
     HELP = "help"
+    QUESTION = "question"
     NONE = "none"
 
 
@@ -128,6 +129,8 @@ def read_request(text: str, spec: CompositionSpec | None, score: Score | None = 
         edits = _edits_for(text, spec, score)
     except EditError as exc:
         return Reading(kind=TurnKind.EDIT, refusal=str(exc).split(": ", 1)[-1])
+    if edits is None and text.endswith("?"):
+        return Reading(kind=TurnKind.QUESTION, argument=text)
     if edits is None:
         return Reading(kind=TurnKind.NONE, refusal="I did not find a change to make in that; try 'help' for what I understand")
     return Reading(kind=TurnKind.EDIT, edits=edits)

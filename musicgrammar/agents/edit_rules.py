@@ -23,6 +23,7 @@ from musicgrammar.ontologies import (
     parse_bar,
 )
 from musicgrammar.ontologies.edit import Edit, EditError, EditOperation
+from musicgrammar.ontologies.harmony import ChordSpan
 
 __all__ = [
     "change_key", "scale_tempo", "set_tempo", "lead_to", "add_instrument", "remove_instruments", "section_dynamic",
@@ -47,7 +48,7 @@ def _spell(chord: ChordSymbol, key: Key) -> str:
     return ChordSymbol.from_pitch_classes(chord.root_pc, chord.quality, bass_pc=bass, prefer_flats=key.prefers_flats).symbol
 
 
-def _bar_text(spans: list, key: Key) -> str:  # type: ignore[type-arg]
+def _bar_text(spans: list[ChordSpan], key: Key) -> str:
     return " ".join(_spell(s.chord, key) + (f":{s.beats:g}" if s.beats is not None else "") for s in spans)
 
 

@@ -238,6 +238,8 @@ def _act(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:  # 
         update = {"branch_to": name, "reply": f"branched r{rev.number} into thread {name}"}
     elif kind == TurnKind.WHY:
         update = {"reply": answers.why(state, state.argument)}
+    elif kind == TurnKind.QUESTION:  # audio question answering is not part of the chat yet: the design answers
+        update = {"reply": "from the design (questions about the audio itself are not answered here yet):\n" + answers.show(state)}
     else:
         update = {"reply": state.refusal or "I did not understand that; try 'help'"}
     reply = update.get("reply", "")

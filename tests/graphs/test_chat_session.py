@@ -18,7 +18,7 @@ def _section_notes(score: Score, spans: dict[str, tuple[float, float]], section:
     return {p.id: [n.model_copy(update={"start": n.start - shift}).model_dump_json() for n in p.notes if start <= n.start < end] for p in score.parts}
 
 
-def test_a_scripted_session_of_fifteen_turns(tmp_path: Path) -> None:
+def test_a_scripted_session_of_eighteen_turns(tmp_path: Path) -> None:
     chat = ChatSession(tmp_path, "waltz", audio=False, melody="rules")
     try:
         out = chat.turn("a waltz in G for flute and harp")
@@ -95,6 +95,9 @@ def test_a_scripted_session_of_fifteen_turns(tmp_path: Path) -> None:
 
         out = chat.turn("why is it in E minor?")
         assert "transpose it to E minor" in out["reply"] and "exemplar" in out["reply"]
+
+        out = chat.turn("what key is it in?")
+        assert out["reply"].count("E minor") >= 1 and out["changed"] == []
 
         out = chat.turn("history")
         assert out["reply"].count("\n") + 1 == len(chat.state().revisions) and "* r" in out["reply"]
