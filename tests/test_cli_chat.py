@@ -53,10 +53,10 @@ def test_repl_on_a_terminal_with_history_and_multiline_input(tmp_path: Path) -> 
         repl.expect(r"\[polka r3\] A major, 2/4, 100 BPM")
         repl.expect("♪ ")
         repl.sendline("undo")
-        repl.expect(r"undone: back to r2.*\[polka r2\]")
+        repl.expect(r"undone: now at r2.*\[polka r2\]")
         repl.expect("♪ ")
         repl.send("\x1b[A\r")  # arrow up: the last line ('undo') again
-        repl.expect(r"undone: back to r1.*\[polka r1\] A major, 2/4, ([\d.]+) BPM")
+        repl.expect(r"undone: now at r1.*\[polka r1\] A major, 2/4, ([\d.]+) BPM")
         assert float(repl.match.group(1)) == bpm
         repl.expect("♪ ")
         repl.sendline("make the tuba louder")

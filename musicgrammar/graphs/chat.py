@@ -108,13 +108,11 @@ def _new_piece(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
     rev.valid = answers.revision_valid(rev)
     before = state.spec
     changed = diff_paths(before, comp.spec) if before is not None else ["spec"]
-    return _arrive(state, ctx, rev, changed, f"new piece “{comp.spec.title}” (r{number})", clear_redo=True)
+    return _arrive(state, ctx, rev, changed, f"new piece “{comp.spec.title}” (r{number})")
 
 
 def _apply(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
     from musicgrammar.graphs.revisions import realize_edit
-
-    # one realization seed per thread: a re-realized section keeps its melodic shape (transposed, re-voiced)
 
     current = state.revision()
     assert current is not None
@@ -124,6 +122,7 @@ def _apply(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
         return {"reply": f"cannot apply that: {exc}; nothing changed"}
     number = len(state.revisions) + 1
     ctx.say("realizing where the edit reaches")
+    # one realization seed per thread: a re-realized section keeps its melodic shape (transposed, re-voiced)
     score, rewritten = realize_edit(current.spec, current.score, spec, seed=state.seed * 101 + 1, melody=ctx.melody)
     rev = Revision(number=number, parent=current.number, request=state.request, edits=state.edits, spec=spec, score=score,
                    changed=diff_paths(current.spec, spec))  # fmt: skip
@@ -133,15 +132,13 @@ def _apply(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
         return {"reply": f"cannot apply that: the result breaks the grammar ({report.errors[0].line()}); nothing changed"}
     reasons = "; ".join(dict.fromkeys(e.reason for e in state.edits if e.reason))
     where = f"re-realized {', '.join(rewritten)}" if rewritten else "every note kept"
-    return _arrive(state, ctx, rev, rev.changed, f"r{number}: {reasons} ({where})", clear_redo=True)
+    return _arrive(state, ctx, rev, rev.changed, f"r{number}: {reasons} ({where})")
 
 
-def _arrive(state: ChatState, ctx: ChatContext, rev: Revision, changed: list[str], reply: str, clear_redo: bool) -> dict[str, Any]:
+def _arrive(state: ChatState, ctx: ChatContext, rev: Revision, changed: list[str], reply: str) -> dict[str, Any]:
+    """A new revision becomes the current one (what undo had set aside can no longer be redone)."""
     files = _render(state, ctx, rev, audio=ctx.audio)
-    update: dict[str, Any] = {"revisions": state.revisions + [rev], "current": rev.number, "changed": changed, "reply": reply, "files": files}
-    if clear_redo:
-        update["redo"] = []
-    return update
+    return {"revisions": state.revisions + [rev], "current": rev.number, "redo": [], "changed": changed, "reply": reply, "files": files}
 
 
 def _render(state: ChatState, ctx: ChatContext, rev: Revision, audio: bool) -> dict[str, str]:
@@ -159,7 +156,7 @@ def _move(state: ChatState, ctx: ChatContext, target: int, redo: list[int], verb
     if not Path(files["midi"]).exists():
         files = _render(state, ctx, after, audio=ctx.audio)
     return {"current": target, "redo": redo, "changed": diff_paths(before.spec, after.spec), "files": files,
-            "reply": f"{verb}: back to r{target} ({after.spec.key}, {after.spec.tempo.bpm:g} BPM)"}  # fmt: skip
+            "reply": f"{verb}: now at r{target} ({after.spec.key}, {after.spec.tempo.bpm:g} BPM)"}  # fmt: skip
 
 
 def _export(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
@@ -184,13 +181,13 @@ def _export(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
         _render(state, ctx, rev, audio=True)
     path = made
     if target.strip():
-        import shutil
-
         path = Path(target.strip()).expanduser()
-        if path.exists() or path.is_symlink():
-            raise UserInputError("already exists; the export never overwrites a file", path=str(path))
         path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(made, path)
+        try:  # 'x': never over an existing file or through a link to one
+            with path.open("xb") as handle:
+                handle.write(made.read_bytes())
+        except FileExistsError:
+            raise UserInputError("already exists; the export never overwrites a file", path=str(path)) from None
     return {"files": {fmt: str(path)}, "reply": f"exported r{rev.number} as {fmt}: {path}"}
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from musicgrammar.errors import UserInputError
 from musicgrammar.graphs.chat import ChatSession
 from musicgrammar.graphs.revisions import section_spans
 from musicgrammar.ontologies import Key, Mode, Role, Score, validate_composition, Composition
@@ -18,7 +19,7 @@ def _section_notes(score: Score, spans: dict[str, tuple[float, float]], section:
     return {p.id: [n.model_copy(update={"start": n.start - shift}).model_dump_json() for n in p.notes if start <= n.start < end] for p in score.parts}
 
 
-def test_a_scripted_session_of_eighteen_turns(tmp_path: Path) -> None:
+def test_a_scripted_session_of_twenty_turns(tmp_path: Path) -> None:
     chat = ChatSession(tmp_path, "waltz", audio=False, melody="rules")
     try:
         out = chat.turn("a waltz in G for flute and harp")
@@ -101,6 +102,14 @@ def test_a_scripted_session_of_eighteen_turns(tmp_path: Path) -> None:
 
         out = chat.turn("history")
         assert out["reply"].count("\n") + 1 == len(chat.state().revisions) and "* r" in out["reply"]
+
+        mine = tmp_path / "mine.mid"
+        mine.write_bytes(b"a file of the user's")
+        with pytest.raises(UserInputError, match="never overwrites"):
+            chat.turn(f"export midi {mine}")
+        assert mine.read_bytes() == b"a file of the user's"
+        out = chat.turn(f"export midi {tmp_path / 'exported.mid'}")
+        assert Path(out["files"]["midi"]).read_bytes()[:4] == b"MThd"
 
         comp = chat.state().revision()
         assert validate_composition(Composition(spec=comp.spec, score=comp.score)).valid
