@@ -71,17 +71,18 @@ def test_repl_on_a_terminal_with_history_and_multiline_input(tmp_path: Path) -> 
 
 
 def test_a_thread_resumes_in_later_processes_and_waits_for_approval_across_a_restart(tmp_path: Path) -> None:
-    first = _seed_thread(tmp_path, "kora", "a mande song for kora and balafon", tradition="mande", custodians=["Toumani"])
+    first = _seed_thread(tmp_path, "kora", "a mande song for kora and balafon", tradition="mande", custodians=["Toumani", "Sidiki"])
     assert first["summary"]["instruments"] == ["Kora", "Balafon"] and first["summary"]["valid"]
 
     slower, asked = _run(tmp_path, "kora", ["slower", "give the melody to the balafon"])
     assert slower["revision"] == 2 and slower["summary"]["tempo_bpm"] < first["summary"]["tempo_bpm"]  # no approval needed
-    assert asked["revision"] == 2 and asked["changed"] == [] and "approval of Toumani" in asked["reply"]
+    assert asked["revision"] == 2 and asked["changed"] == [] and "approval of Toumani, Sidiki" in asked["reply"]
 
     # a new process: the question is still open; the answer applies the waiting edit
-    waiting, approved, exported, asked_mode, refused = _run(tmp_path, "kora", [
-        "add bars", "approve by Toumani", "export json", "transpose it to C mande silaba", "refuse by Sidiki"])  # fmt: skip
-    assert "waiting for approval by Toumani" in waiting["reply"] and waiting["revision"] == 2
+    waiting, stranger, approved, exported, asked_mode, refused = _run(tmp_path, "kora", [
+        "add bars", "approve by Mr Nobody", "approve by Toumani", "export json", "transpose it to C mande silaba", "refuse by Sidiki"])  # fmt: skip
+    assert "waiting for approval by Toumani, Sidiki" in waiting["reply"] and waiting["revision"] == 2
+    assert "Mr Nobody is not a custodian" in stranger["reply"] and stranger["revision"] == 2
     assert approved["revision"] == 3 and approved["changed"] == ["ensemble[0].role", "ensemble[1].role"]
     assert "approval" in asked_mode["reply"] and asked_mode["revision"] == 3
     assert refused["revision"] == 3 and "Sidiki did not approve" in refused["reply"]

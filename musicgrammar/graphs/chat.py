@@ -340,6 +340,14 @@ class ChatSession:
                 reply = (f"waiting for approval by {', '.join(pending['custodians']) or 'the custodians'}: " + "; ".join(pending["reasons"])
                          + ". Answer 'approve [by NAME]' or 'refuse [by NAME]'.")  # fmt: skip
                 return self._result(state, reply, [])
+            custodians = pending["custodians"]
+            if custodians and decision["by"] is None and len(custodians) == 1:
+                decision["by"] = custodians[0]
+            if custodians and decision["by"] not in custodians:
+                state = self.state()
+                assert state is not None
+                who = f"{decision['by']} is not" if decision["by"] else "say who decides:"
+                return self._result(state, f"{who} a custodian of this thread ({', '.join(custodians)}); the change still waits", [])
             result = self.graph.invoke(Command(resume=decision), self._config(), context=self._context())
         else:
             result = self.graph.invoke({"request": text}, self._config(), context=self._context())
