@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "codec",  # tokenize, detokenize
     "serve",  # serve (the studio: HTTP API + web page)
     "mcp",  # mcp (Model Context Protocol server over stdio)
+    "chat",  # chat (REPL, threads, typed edits, approvals)
 )
 
 for _name in COMMAND_MODULES:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     sample_rate: int = Field(default=44100, ge=8000, le=96000, description="Render sample rate (Hz).")
     device: str = Field(default="auto", description="'auto' (cuda when available), 'cpu' or 'cuda'.")
     torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads for small models.")
+    chat_dir: Path = Field(default=Path("runs/chat"), description="Where `chat` keeps its threads (SQLite) and files.")
 
     @property
     def resolved_store_dir(self) -> Path:

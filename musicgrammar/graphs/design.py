@@ -165,8 +165,9 @@ def build_design_graph(checkpointer: Any = None) -> Any:
     return graph.compile(checkpointer=checkpointer)
 
 
-def open_checkpointer(path: Path) -> Any:
-    """A SQLite checkpointer at `path` that can rebuild the state's Pydantic types on resume."""
+def open_checkpointer(path: Path, extra_types: list[tuple[str, str]] | None = None) -> Any:
+    """A SQLite checkpointer at `path` that can rebuild the state's Pydantic types (and
+    `extra_types`, (module, class) pairs of another graph's state) on resume."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -174,7 +175,7 @@ def open_checkpointer(path: Path) -> Any:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False)
-    serde = JsonPlusSerializer(allowed_msgpack_modules=SERIALIZABLE_TYPES)
+    serde = JsonPlusSerializer(allowed_msgpack_modules=SERIALIZABLE_TYPES + list(extra_types or []))
     return SqliteSaver(conn, serde=serde)
 
 
