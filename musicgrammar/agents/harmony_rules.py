@@ -220,7 +220,7 @@ def _clash_findings(
 def _chromatic_chords(key: Key) -> list[ChordSymbol]:
     """Major, minor and dominant-seventh chords on all twelve roots (secondary and borrowed chords)."""
     qualities = (ChordQuality.MAJOR, ChordQuality.MINOR, ChordQuality.DOMINANT7)
-    return [ChordSymbol.from_pitch_classes(r, q, prefer_flats=key.prefers_flats) for r in range(12) for q in qualities]
+    return [ChordSymbol(root=key.spell(r), quality=q) for r in range(12) for q in qualities]
 
 
 def _bass_motion_score(a: int | None, b: int) -> float:
@@ -309,7 +309,7 @@ def _colourings(chord: ChordSymbol, key: Key) -> list[ChordSymbol]:
     suspensions = (ChordQuality.SUS2, ChordQuality.SUS4, ChordQuality.SEVEN_SUS4)
     out = []
     for q in ChordQuality:
-        candidate = ChordSymbol.from_pitch_classes(root, q, prefer_flats=key.prefers_flats)
+        candidate = ChordSymbol(root=chord.root, quality=q)
         if core <= candidate.pitch_classes() or q in suspensions:
             out.append(candidate)
     return out
