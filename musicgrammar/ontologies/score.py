@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from musicgrammar.limits import MAX_BARS
 from musicgrammar.ontologies.instrumentation import Instrument, Role, get_instrument
 from musicgrammar.ontologies.rhythm import MAX_BPM, MIN_BPM, Meter
 from musicgrammar.ontologies.theory import Key, MidiPitch
@@ -70,7 +71,7 @@ class Score(BaseModel):
     key: Key
     meter: Meter
     tempo_bpm: float = Field(ge=MIN_BPM, le=MAX_BPM, description="Quarter-note beats per minute.")
-    bars: int = Field(ge=1, le=4096, description="Length in whole bars.")
+    bars: int = Field(ge=1, le=MAX_BARS, description="Length in whole bars.")
     parts: list[Part] = Field(default_factory=list)
 
     @model_validator(mode="after")
