@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "soundtrack",  # soundtrack (storyboard or video)
 )
 
 for _name in COMMAND_MODULES:
