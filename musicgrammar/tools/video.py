@@ -34,8 +34,8 @@ FEATURES = ("brightness", "saturation", "warmth", "motion", "cut_rate")
 # warmth = mean(R - B) in [-1, 1], motion = mean |luma change| per frame at SAMPLE_FPS in [0, 1],
 # cut_rate = cuts per second in a 10 s window. Fitted by training/video_affect/calibrate.py.
 AFFECT_WEIGHTS: dict[str, dict[str, float]] = {
-    "valence": {"bias": -0.772, "brightness": 1.159, "saturation": 0.976, "warmth": 0.016, "motion": 1.455, "cut_rate": -0.251},
-    "arousal": {"bias": -0.227, "brightness": -0.501, "saturation": 0.077, "warmth": 0.186, "motion": 38.029, "cut_rate": 1.037},
+    "valence": {"bias": -0.778, "brightness": 1.155, "saturation": 0.879, "warmth": 0.021, "motion": 3.756, "cut_rate": -0.195},
+    "arousal": {"bias": -0.227, "brightness": -0.507, "saturation": 0.069, "warmth": 0.218, "motion": 38.193, "cut_rate": 1.028},
 }  # fmt: skip
 SAMPLE_FPS = 10.0  # analysis frame rate: cuts are placed to 0.1 s
 FRAME_W, FRAME_H = 48, 27
@@ -166,16 +166,17 @@ def _colour_histogram(rgb: np.ndarray) -> np.ndarray:
 
 
 def _cuts(distance: np.ndarray, times: np.ndarray) -> list[float]:
-    """Frames whose histogram jumps past the threshold and stand out from their neighbours (a pan
-    or a colour drift changes every frame a little; a cut changes one frame a lot), at least
+    """Frames whose histogram jumps past the threshold and stand out from the frames on at least one
+    side (a pan or a colour drift changes every frame; a cut changes one frame a lot), at least
     MIN_SHOT_S after the previous cut."""
     cuts: list[float] = []
     for i in np.flatnonzero(distance > CUT_THRESHOLD):
-        around = np.concatenate([distance[max(0, i - 5) : i], distance[i + 1 : i + 6]])
-        baseline = float(np.median(around)) if around.size else 0.0
+        before, after = distance[max(0, i - 5) : i], distance[i + 1 : i + 6]
+        # a cut into (or out of) a busy shot stands out from the quiet side
+        baseline = min(float(np.median(side)) if side.size else 0.0 for side in (before, after))
         t = float(times[i])
-        if distance[i] < 3.0 * baseline + 0.1:
-            continue
+        if distance[i] < 3.0 * baseline + 0.1 or distance[i] < distance[max(0, i - 5) : i + 6].max():
+            continue  # not a spike, or a bigger jump (the cut itself) is within half a second
         if t >= MIN_SHOT_S and (not cuts or t - cuts[-1] >= MIN_SHOT_S) and times[-1] - t >= MIN_SHOT_S / 2:
             cuts.append(round(t, 3))
     return cuts
