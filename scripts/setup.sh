@@ -8,13 +8,13 @@ PYTHON="${PYTHON:-python3}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages: FluidSynth (for pyfluidsynth) and the FluidR3 GM soundfont.
+# 1. Debian packages: FluidSynth (for pyfluidsynth), the FluidR3 GM soundfont, ffmpeg (soundtrack: video analysis and muxing).
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
-    say "Debian packages already present: fluidsynth, fluid-soundfont-gm"
+  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && command -v ffmpeg >/dev/null 2>&1; then
+    say "Debian packages already present: fluidsynth, fluid-soundfont-gm, ffmpeg"
   elif { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-           fluidsynth fluid-soundfont-gm; } >/tmp/musicgrammar-apt.log 2>&1; then
-    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM)"
+           fluidsynth fluid-soundfont-gm ffmpeg; } >/tmp/musicgrammar-apt.log 2>&1; then
+    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM), ffmpeg"
   else
     say "could not install Debian packages (see /tmp/musicgrammar-apt.log); rendering falls back to TimGM6mb"
   fi

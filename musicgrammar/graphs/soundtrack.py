@@ -243,8 +243,15 @@ def run_soundtrack(source: Path, *, out_dir: Path | None = None, seed: int = 0, 
     from musicgrammar.settings import get_settings
     from musicgrammar.tools.realize import ModelMelody
 
-    if not source.is_file():
-        raise UserInputError("file not found", path=str(source))
+    from musicgrammar.tools.film import VIDEO_SUFFIXES, load_storyboard
+
+    # a bad input fails here, before anything is written
+    if source.suffix.lower() in VIDEO_SUFFIXES:
+        from musicgrammar.tools.video import probe_video
+
+        probe_video(source)
+    else:
+        load_storyboard(source)
     slug = "-".join(re.findall(r"[a-z0-9]+", source.stem.lower())[:4]) or "film"
     run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-soundtrack-{slug}-s{seed}"
     out_dir = out_dir or get_settings().runs_dir / run_id

@@ -8,7 +8,7 @@ prepared transition that joins it to the next cue at the cut.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from musicgrammar.ontologies.affect import Affect, Dynamic
 from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
@@ -52,16 +52,17 @@ class Storyboard(BaseModel):
     style: str = Field(default="", max_length=200, description="Style words for the whole film ('string quartet', 'synthwave').")
     scenes: list[Scene] = Field(min_length=1, max_length=2000)
 
-    @model_validator(mode="after")
-    def _timeline(self) -> "Storyboard":
-        for index, (a, b) in enumerate(zip(self.scenes, self.scenes[1:]), start=1):
+    @field_validator("scenes")
+    @classmethod
+    def _timeline(cls, scenes: list[Scene]) -> list[Scene]:
+        for index, (a, b) in enumerate(zip(scenes, scenes[1:]), start=1):
             if b.start < a.start:
                 raise ValueError(f"scene {index} starts at {b.start:g} s, before scene {index - 1} ({a.start:g} s): scenes must be in time order")
             if b.start < a.end - 1e-6:
                 raise ValueError(f"scene {index} starts at {b.start:g} s, before scene {index - 1} ends ({a.end:g} s): scenes overlap")
-        if self.scenes[-1].end > MAX_FILM_S:
-            raise ValueError(f"the film lasts {self.scenes[-1].end:g} s; the limit is {MAX_FILM_S:g} s")
-        return self
+        if scenes and scenes[-1].end > MAX_FILM_S:
+            raise ValueError(f"the film lasts {scenes[-1].end:g} s; the limit is {MAX_FILM_S:g} s")
+        return scenes
 
     @property
     def duration(self) -> float:

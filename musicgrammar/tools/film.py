@@ -60,6 +60,9 @@ def scene_affects(board: Storyboard, weave: Callable[[str], Brief], analysis: Vi
     """Each scene's (valence, arousal), by the precedence in the module docstring."""
     out = []
     for scene in board.scenes:
+        if scene.valence is not None and scene.arousal is not None:
+            out.append(Affect(valence=scene.valence, arousal=scene.arousal))
+            continue
         words = _description_affect(scene.description, weave) if scene.description.strip() else None
         pictures = _picture_affect(analysis, scene.start, scene.end) if analysis is not None else None
         if pictures is not None and words is not None:
