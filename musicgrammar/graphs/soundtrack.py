@@ -39,6 +39,7 @@ __all__ = ["SoundtrackState", "SoundtrackContext", "SoundtrackResult", "build_so
 
 NODES = ("read", "weave", "compose", "realize", "validate", "critique", "render", "judge", "finish")
 MAX_REALIZE_ATTEMPTS = 3
+DRY_RENDER_AFTER_S = 300.0
 
 
 class SoundtrackState(BaseModel):
@@ -176,10 +177,14 @@ def _render(state: SoundtrackState, ctx: SoundtrackContext) -> dict[str, Any]:
     out = ctx.out_dir
     files = write_score_files(state.score, out, audio=False, musicxml=True)
     files["midi"] = str(save_tempo_mapped_midi(state.score, state.spec, state.plan, out / "score.mid"))
-    result = render_score(performance_score(state.score, state.spec, state.plan), out)
+    # a long film renders dry: FluidSynth's reverb and chorus run over every stem's whole length and
+    # double the render time (tools.render); the report says so
+    dry = state.plan.duration_s > DRY_RENDER_AFTER_S
+    result = render_score(performance_score(state.score, state.spec, state.plan), out, reverb=not dry)
+    notes = state.notes + ([f"the film lasts over {DRY_RENDER_AFTER_S / 60:g} minutes: rendered without reverb to stay fast"] if dry else [])
     files["mix"] = str(result.mix)
     files.update({f"stem:{part}": str(path) for part, path in result.stems.items()})
-    return {"files": files, "_trace": {"render_s": round(result.render_s, 2), "files": sorted(files)}}
+    return {"files": files, "notes": notes, "_trace": {"render_s": round(result.render_s, 2), "dry": dry, "files": sorted(files)}}
 
 
 def _judge(state: SoundtrackState, ctx: SoundtrackContext) -> dict[str, Any]:
