@@ -94,7 +94,8 @@ def probe_video(path: str | Path, max_duration_s: float = MAX_FILM_S) -> VideoIn
     if not duration or duration <= 0:
         raise UserInputError("the video's duration is unknown or zero", path=str(p))
     if duration > max_duration_s:
-        raise UserInputError(f"the video lasts {duration / 60:.1f} min; the limit is {max_duration_s / 60:.0f} min", path=str(p))
+        limit = f"{max_duration_s / 60:.0f} min" if max_duration_s >= 60 else f"{max_duration_s:g} s"
+        raise UserInputError(f"the video lasts {duration / 60:.1f} min; the limit is {limit}", path=str(p))
     num, _, den = str(video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1").partition("/")
     fps = _float(num) / (_float(den) or 1.0) if _float(num) else 0.0
     has_audio = any(s.get("codec_type") == "audio" for s in streams)
