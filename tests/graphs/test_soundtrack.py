@@ -107,6 +107,22 @@ def test_storyboard_run_follows_the_requested_arousal(tmp_path: Path):
 
 
 @pytest.mark.skipif(not FFMPEG, reason="ffmpeg is not installed (Debian package `ffmpeg`, see scripts/setup.sh)")
+def test_video_run_in_process_scores_the_cuts_and_keeps_the_duration(tmp_path: Path):
+    from musicgrammar.graphs.soundtrack import run_soundtrack
+    from musicgrammar.tools.video import make_film, probe_video
+
+    film = make_film(tmp_path / "film.mp4", [(3.0, "color=c=0x0a1028"), (3.2, "color=c=0x101418,noise=alls=70:allf=t"), (3.3, "color=c=0xf2c88a")])
+    out = run_soundtrack(film, out_dir=tmp_path / "run").summary()
+    assert out["valid"]
+    assert np.allclose([c["start_s"] for c in out["cues"]], [0.0, 3.0, 6.2], atol=0.5)
+    night, storm, dawn = out["cues"]
+    assert storm["arousal"] > night["arousal"] and dawn["valence"] > night["valence"]
+    assert out["measures"]["video_duration_error_s"] <= 1 / 25
+    assert abs(probe_video(out["files"]["video"]).duration_s - 9.5) <= 1 / 25
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FFMPEG, reason="ffmpeg is not installed (Debian package `ffmpeg`, see scripts/setup.sh)")
 def test_video_run_scores_the_cuts_and_muxes_the_music(tmp_path: Path):
     from musicgrammar.tools.video import make_film, probe_video
 
