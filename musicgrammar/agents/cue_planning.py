@@ -23,8 +23,10 @@ from musicgrammar.ontologies import (
     Constraints,
     DevelopmentTechnique,
     Dynamic,
+    EnsembleMember,
     FormType,
     Key,
+    Meter,
     Mode,
     MotifUse,
     Role,
@@ -127,15 +129,20 @@ def _merge_short_scenes(board: Storyboard, min_s: float, notes: list[str]) -> li
 
 
 def _fit_bars(seconds: float, bar_q: float, target_bpm: float, low: float, high: float) -> tuple[int, float]:
-    """Whole bars for the span and the tempo that makes them last it exactly: the bar count whose
-    tempo is nearest the target (in log tempo), preferring tempi inside the family."""
+    """Whole bars for the span and the tempo that makes them last it exactly: among the bar counts
+    near the target, those whose tempo falls inside the family win, then the one nearest the target
+    (in log tempo); when none falls inside, the one nearest the family."""
+
     def bpm_for(bars: int) -> float:
         return bars * bar_q * 60.0 / seconds
 
+    def outside(bars: int) -> float:
+        bpm = bpm_for(bars)
+        return abs(math.log(bpm / min(max(bpm, low), high)))
+
     guess = max(1, round(seconds * target_bpm / (bar_q * 60.0)))
-    options = [b for b in range(max(1, guess - 2), guess + 3)]
-    inside = [b for b in options if low <= bpm_for(b) <= high]
-    best = min(inside or options, key=lambda b: abs(math.log(bpm_for(b) / target_bpm)) + (0 if inside else abs(math.log(bpm_for(b) / min(max(bpm_for(b), low), high)))))
+    options = range(max(1, guess - 2), guess + 3)
+    best = min(options, key=lambda b: (outside(b), abs(math.log(bpm_for(b) / target_bpm))))
     return best, bpm_for(best)
 
 
@@ -148,7 +155,7 @@ def _mixture(key: Key, affect: Affect, film: Affect) -> Key:
     return key
 
 
-def _orchestration(ensemble: Sequence, arousal: float) -> list[str]:  # type: ignore[type-arg]
+def _orchestration(ensemble: Sequence[EnsembleMember], arousal: float) -> list[str]:
     """Calm cues: lead and one accompanying voice; moderate: all pitched parts; excited: everyone."""
     pitched = [m for m in ensemble if m.role is not Role.PERCUSSION]
     if arousal > 0.3:
@@ -161,7 +168,7 @@ def _orchestration(ensemble: Sequence, arousal: float) -> list[str]:  # type: ig
 
 
 def _cue_section(cue: Cue, nxt: Cue | None, board: Storyboard, film_brief: Brief, weave: Weave, compose: Compose,
-                 seed: int, meter, n_cues: int, anchor_key: Key) -> Section:  # type: ignore[no-untyped-def]  # fmt: skip
+                 seed: int, meter: Meter, n_cues: int, anchor_key: Key) -> Section:  # fmt: skip
     """The cue's section: the Composer plans its chords in the cue's key, tempo and bar count; the
     last bar prepares the cut (a cadence, or the next cue's dominant under a pickup)."""
     text = cue.description or film_brief.prompt
@@ -182,7 +189,7 @@ def _cue_section(cue: Cue, nxt: Cue | None, board: Storyboard, film_brief: Brief
                    parts=cue.parts, phrase_bars=min(4, cue.bars))  # fmt: skip
 
 
-def _motif_plan(cues: Sequence[Cue], film: Affect, motif_ids: list[str], ensemble: Sequence) -> list[MotifUse]:  # type: ignore[type-arg]
+def _motif_plan(cues: Sequence[Cue], film: Affect, motif_ids: list[str], ensemble: Sequence[EnsembleMember]) -> list[MotifUse]:
     """The film's main motif in its brighter cues, the second in its darker ones, developed by the
     cue's affect: augmented when calm, diminished when excited, inverted when dark."""
     if not motif_ids:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from musicgrammar.ontologies import Composition, Provenance, Source, SourceKind
+from musicgrammar.ontologies.soundtrack import CuePlan
 
 if TYPE_CHECKING:  # pragma: no cover
     from musicgrammar.graphs.soundtrack import SoundtrackContext, SoundtrackState
@@ -30,16 +31,15 @@ def spearman(x: list[float], y: list[float]) -> float | None:
     return float(spearmanr(x, y).statistic)
 
 
-def measure_cue_starts(midi_path: Path, starts_quarters: list[float]) -> list[float]:
+def measure_cue_starts(midi_path: Path, plan: CuePlan, starts_quarters: list[float]) -> list[float]:
     """The seconds at which each cue starts, read back through score.mid's tempo map."""
     import pretty_midi
 
+    from musicgrammar.tools.cue_score import lead_in_ticks
+
     pm = pretty_midi.PrettyMIDI(str(midi_path))
-    offset_ticks = 0
-    # a film whose first scene starts late has silence before the first cue: the first note tells
-    first = min((n.start for inst in pm.instruments for n in inst.notes), default=0.0)
-    offset_ticks = pm.time_to_tick(first) - int(round(starts_quarters[0] * pm.resolution)) if starts_quarters else 0
-    return [float(pm.tick_to_time(int(round(q * pm.resolution)) + max(0, offset_ticks))) for q in starts_quarters]
+    lead_in = lead_in_ticks(plan, pm.resolution)
+    return [float(pm.tick_to_time(lead_in + int(round(q * pm.resolution)))) for q in starts_quarters]
 
 
 def _loudness_db(mix: np.ndarray, sr: int, a: float, b: float) -> float:
@@ -59,7 +59,7 @@ def write_soundtrack_run(state: SoundtrackState, ctx: SoundtrackContext) -> tupl
     mix, sr, _ = read_audio(files)
     perf = performance_score(state.score, spec, plan)
     bounds = cue_bounds_quarters(spec, plan)
-    measured_starts = measure_cue_starts(Path(files["midi"]), [a for a, _ in bounds])
+    measured_starts = measure_cue_starts(Path(files["midi"]), plan, [a for a, _ in bounds])
     scene_starts = [state.storyboard.scenes[c.scene].start for c in plan.cues]
     onsets = np.sort(np.array([n.start for p in perf.parts for n in p.notes]))
     per_cue = []

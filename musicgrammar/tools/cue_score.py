@@ -18,7 +18,7 @@ import numpy as np
 from musicgrammar.ontologies import CompositionSpec, Meter, Note, Part, Role, Score, get_instrument
 from musicgrammar.ontologies.soundtrack import CuePlan, Transition
 
-__all__ = ["shape_cues", "performance_score", "save_tempo_mapped_midi", "quarters_to_seconds", "cue_bounds_quarters"]
+__all__ = ["shape_cues", "performance_score", "save_tempo_mapped_midi", "quarters_to_seconds", "cue_bounds_quarters", "lead_in_ticks"]
 
 _EPS = 1e-6
 
@@ -161,8 +161,14 @@ def performance_score(score: Score, spec: CompositionSpec, plan: CuePlan) -> Sco
     return Score(title=score.title, key=score.key, meter=Meter.parse("4/4"), tempo_bpm=60.0, bars=max(1, int(np.ceil(end_s / 4.0))), parts=parts)
 
 
+def lead_in_ticks(plan: CuePlan, resolution: int) -> int:
+    """MIDI ticks of silence before the first cue (a film whose first scene starts late), at the
+    file's opening tempo of 120 BPM."""
+    return int(round(plan.cues[0].start_s * 2 * resolution))
+
+
 def save_tempo_mapped_midi(score: Score, spec: CompositionSpec, plan: CuePlan, path: str | Path) -> Path:
-    """The score as MIDI with a tempo change at every cue (and the first cue's silence before it)."""
+    """The score as MIDI with a tempo change at every cue (after the lead-in silence, if any)."""
     import mido
 
     from musicgrammar.fileio import atomic_write
@@ -172,24 +178,23 @@ def save_tempo_mapped_midi(score: Score, spec: CompositionSpec, plan: CuePlan, p
     save_midi(score, target)  # one tempo; the tempo map replaces it below
     midi = mido.MidiFile(str(target))
     ticks = midi.ticks_per_beat
-    conductor = midi.tracks[0]
-    absolute, t = [], 0
-    for message in conductor:
+    lead_in = lead_in_ticks(plan, ticks)
+    conductor: list[tuple[int, mido.MetaMessage]] = []
+    t = 0
+    for message in midi.tracks[0]:
         t += message.time
         if message.type != "set_tempo":
-            absolute.append((t, message))
-    offset = int(round(plan.cues[0].start_s * 2 * ticks)) if plan.cues[0].start_s > 0 else 0  # silence at 120 BPM
-    for cue, (a, _) in zip(plan.cues, cue_bounds_quarters(spec, plan)):
-        absolute.append((int(round(a * ticks)), mido.MetaMessage("set_tempo", tempo=int(round(60_000_000 / cue.tempo_bpm)))))
-    if offset:
-        absolute = [(tick + offset if not (m.is_meta and m.type == "end_of_track") else tick + offset, m) for tick, m in absolute]
-        absolute.append((0, mido.MetaMessage("set_tempo", tempo=500_000)))
+            conductor.append((t if t == 0 and message.type != "end_of_track" else t + lead_in, message))
+    if lead_in:
+        conductor.append((0, mido.MetaMessage("set_tempo", tempo=500_000)))
         for track in midi.tracks[1:]:
             if track:
-                track[0].time += offset
-    absolute.sort(key=lambda item: (item[0], item[1].type == "end_of_track", item[1].type != "set_tempo"))
+                track[0] = track[0].copy(time=track[0].time + lead_in)
+    for cue, (a, _) in zip(plan.cues, cue_bounds_quarters(spec, plan)):
+        conductor.append((lead_in + int(round(a * ticks)), mido.MetaMessage("set_tempo", tempo=int(round(60_000_000 / cue.tempo_bpm)))))
+    conductor.sort(key=lambda item: (item[0], item[1].type == "end_of_track", item[1].type != "set_tempo"))
     rebuilt, last = mido.MidiTrack(), 0
-    for tick, message in absolute:
+    for tick, message in conductor:
         rebuilt.append(message.copy(time=tick - last))
         last = tick
     midi.tracks[0] = rebuilt
