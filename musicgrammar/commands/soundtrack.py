@@ -20,11 +20,10 @@ def soundtrack_command(
     """Score a storyboard or a video: an affect curve, one anchor for the film, one cue per scene starting on its cut."""
     from rich.console import Console
 
+    from musicgrammar.commands.compose import _progress
     from musicgrammar.graphs.soundtrack import run_soundtrack
 
-    console = Console(stderr=True)
-    progress = None if json_out else (lambda step: console.print(f"[dim]… {step}[/dim]"))
-    result = run_soundtrack(source, out_dir=out, seed=seed, progress=progress)
+    result = run_soundtrack(source, out_dir=out, seed=seed, progress=_progress(json_out))
     summary = result.summary()
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False))

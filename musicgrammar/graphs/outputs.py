@@ -12,7 +12,7 @@ from musicgrammar.ontologies import Composition, Provenance, Score, Source, Sour
 if TYPE_CHECKING:  # pragma: no cover
     from musicgrammar.graphs.state import DesignState, RunContext
 
-__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram"]
+__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram", "save_figure"]
 
 
 def write_score_files(score: Score, out_dir: Path, audio: bool = True, musicxml: bool = True) -> dict[str, str]:
@@ -76,6 +76,13 @@ def save_spectrogram(mix: np.ndarray, sr: int, path: Path) -> Path:
     ax.set_xlabel("seconds")
     ax.set_ylabel("Hz")
     ax.set_ylim(0, 8000)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Lay out, write (to a temp file, then moved into place) and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp)

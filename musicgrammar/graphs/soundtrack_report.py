@@ -108,6 +108,8 @@ def _plot_affect(state: SoundtrackState, perf: Any, mix: np.ndarray | None, sr: 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from musicgrammar.graphs.outputs import save_figure
+
     assert state.plan is not None
     times = np.array(state.curve["times"])
     end = float(times[-1]) if times.size else state.plan.duration_s
@@ -133,12 +135,7 @@ def _plot_affect(state: SoundtrackState, perf: Any, mix: np.ndarray | None, sr: 
         twin.set_ylabel("dB")
         twin.legend(loc="upper right", fontsize=8)
     bottom.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def _write_report(path: Path, state: SoundtrackState, measures: dict[str, Any]) -> Path:
