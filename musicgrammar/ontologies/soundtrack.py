@@ -15,10 +15,13 @@ from musicgrammar.ontologies.lexicon import DescribedEnum, register_enum
 from musicgrammar.ontologies.rhythm import Meter
 from musicgrammar.ontologies.theory import Key
 
-__all__ = ["Scene", "Storyboard", "Transition", "GlobalAnchor", "Cue", "CuePlan", "MAX_FILM_S"]
+__all__ = ["Scene", "Storyboard", "Transition", "GlobalAnchor", "Cue", "CuePlan", "MAX_FILM_S", "MIN_FILM_S", "MAX_SCENES"]
 
 # The longest film scored: bounded time and memory (a 3-hour film is refused with this limit named).
 MAX_FILM_S = 3600.0
+# The shortest: one bar of any meter inside the tempo range.
+MIN_FILM_S = 2.0
+MAX_SCENES = 2000
 
 
 class Scene(BaseModel):
@@ -50,7 +53,7 @@ class Storyboard(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     style: str = Field(default="", max_length=200, description="Style words for the whole film ('string quartet', 'synthwave').")
-    scenes: list[Scene] = Field(min_length=1, max_length=2000)
+    scenes: list[Scene] = Field(min_length=1, max_length=MAX_SCENES)
 
     @field_validator("scenes")
     @classmethod
@@ -62,6 +65,8 @@ class Storyboard(BaseModel):
                 raise ValueError(f"scene {index} starts at {b.start:g} s, before scene {index - 1} ends ({a.end:g} s): scenes overlap")
         if scenes and scenes[-1].end > MAX_FILM_S:
             raise ValueError(f"the film lasts {scenes[-1].end:g} s; the limit is {MAX_FILM_S:g} s")
+        if scenes and scenes[-1].end - scenes[0].start < MIN_FILM_S:
+            raise ValueError(f"the scenes span {scenes[-1].end - scenes[0].start:g} s; a soundtrack needs at least {MIN_FILM_S:g} s")
         return scenes
 
     @property

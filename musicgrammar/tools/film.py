@@ -15,7 +15,7 @@ import numpy as np
 
 from musicgrammar.errors import UserInputError
 from musicgrammar.ontologies import Affect, Brief
-from musicgrammar.ontologies.soundtrack import Scene, Storyboard
+from musicgrammar.ontologies.soundtrack import MAX_SCENES, Scene, Storyboard
 from musicgrammar.tools.video import SAMPLE_FPS, VideoAnalysis
 
 __all__ = ["VIDEO_SUFFIXES", "load_storyboard", "storyboard_from_video", "scene_affects", "affect_curve"]
@@ -51,6 +51,8 @@ def load_storyboard(path: str | Path) -> Storyboard:
 
 def storyboard_from_video(analysis: VideoAnalysis, title: str) -> Storyboard:
     """One scene per shot between detected cuts, carrying no words and no explicit affect."""
+    if len(analysis.cuts) >= MAX_SCENES:
+        raise UserInputError(f"the video has {len(analysis.cuts) + 1} shots; the limit is {MAX_SCENES}", path=str(analysis.info.path))
     bounds = [0.0] + list(analysis.cuts) + [analysis.info.duration_s]
     scenes = [Scene(start=a, end=b) for a, b in zip(bounds, bounds[1:]) if b > a]
     return Storyboard(title=title[:200] or "Untitled film", scenes=scenes)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from musicgrammar.errors import ModelError, UserInputError
-from musicgrammar.ontologies.soundtrack import MAX_FILM_S
+from musicgrammar.ontologies.soundtrack import MAX_FILM_S, MIN_FILM_S
 
 __all__ = [
     "VideoInfo", "VideoAnalysis", "AFFECT_WEIGHTS", "FEATURES", "probe_video", "analyse_video",
@@ -93,6 +93,8 @@ def probe_video(path: str | Path, max_duration_s: float = MAX_FILM_S) -> VideoIn
     duration = _float(data.get("format", {}).get("duration")) or _float(video.get("duration"))
     if not duration or duration <= 0:
         raise UserInputError("the video's duration is unknown or zero", path=str(p))
+    if duration < MIN_FILM_S:
+        raise UserInputError(f"the video lasts {duration:.2f} s; a soundtrack needs at least {MIN_FILM_S:g} s", path=str(p))
     if duration > max_duration_s:
         limit = f"{max_duration_s / 60:.0f} min" if max_duration_s >= 60 else f"{max_duration_s:g} s"
         raise UserInputError(f"the video lasts {duration / 60:.1f} min; the limit is {limit}", path=str(p))

@@ -149,6 +149,7 @@ def test_video_run_scores_the_cuts_and_muxes_the_music(tmp_path: Path):
         ("title: x\nscenes:\n  - {start: 0, end: 2, arousal: 3}\n", "scenes[0].arousal"),
         ("title: x\nscenes:\n  - {start: 0, end: 99999}\n", "the limit is 3600 s"),
         ("title: [unclosed\n", "not valid YAML"),
+        ("title: x\nscenes:\n  - {start: 0, end: 0.5}\n", "at least 2 s"),
     ],
 )
 def test_bad_storyboards_are_refused_in_one_line(tmp_path: Path, text: str, expect: str):
