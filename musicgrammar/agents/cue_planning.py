@@ -180,8 +180,11 @@ def _cue_section(cue: Cue, nxt: Cue | None, board: Storyboard, film_brief: Brief
     progression = [bar for section in planned.sections for bar in section.progression][: cue.bars]
     cadence = planned.sections[-1].cadence
     if nxt is not None and cue.transition is Transition.PICKUP:
+        # a half cadence on the cut: pre-dominant, then the next cue's dominant under the pickup
+        if len(progression) >= 2:
+            progression[-2] = diatonic_chord(cue.key, 4).symbol
         progression[-1] = diatonic_chord(nxt.key, 5, dominant_major=nxt.key.mode in (Mode.MINOR, Mode.AEOLIAN, Mode.HARMONIC_MINOR)).symbol
-        cadence = Cadence.HALF if nxt.key == cue.key else Cadence.OPEN
+        cadence = Cadence.HALF if nxt.key.tonic == cue.key.tonic else Cadence.OPEN
     index = int(cue.section[3:]) - 1
     role = SectionRole.INTRO if index == 0 and n_cues > 2 else SectionRole.CODA if index == n_cues - 1 and n_cues > 2 else SectionRole.A
     return Section(id=cue.section, role=role, bars=cue.bars, progression=progression, cadence=cadence,
