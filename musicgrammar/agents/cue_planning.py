@@ -81,7 +81,7 @@ def plan_cues(board: Storyboard, affects: Sequence[Affect], weave: Weave, compos
             scene=group[0], scenes=list(group), section=f"cue{index + 1}", start_s=start, end_s=end, affect=affect,
             key=_mixture(key, affect, film), tempo_bpm=round(bpm, 3), bars=bars, dynamic=Dynamic.for_arousal(affect.arousal),
             register_shift=1 if affect.arousal > 0.45 and affect.valence > 0.0 else -1 if affect.valence < -0.35 and affect.arousal < 0.0 else 0,
-            density=2.0 if affect.arousal > 0.3 else 0.5 if affect.arousal < -0.3 else 1.0,
+            density=round(2.0 ** affect.arousal, 3),
             parts=_orchestration(ensemble, affect.arousal), transition=Transition.FINAL,
             description=" / ".join(board.scenes[i].description for i in group if board.scenes[i].description)[:300],
         ))  # fmt: skip

@@ -74,13 +74,23 @@ def shape_cues(score: Score, spec: CompositionSpec, plan: CuePlan, arousal_at: C
 
 
 def _density(notes: list[Note], role: Role, density: float, meter: Meter, cue_end: float) -> list[Note]:
-    """Thin (density < 1: accompaniment and percussion keep only notes on the beats, held to the next
-    one) or subdivide (density > 1: accompaniment notes of a beat or longer repeat in half-beats)."""
+    """Thin or subdivide the accompaniment, in proportion: below 1, that share of the off-beat notes
+    is dropped (0.5: all of them; what remains is held to the next onset); above 1, that share of
+    the notes of a beat or longer repeats in half-beats (2: all of them). The lead is left alone.
+    The choice runs through the notes with an accumulator, so it is deterministic and even."""
     if role is Role.LEAD or abs(density - 1.0) < _EPS or not notes:
         return notes
     bar = meter.bar_quarters
     if density < 1.0:
-        kept = [n for n in notes if any(abs((n.start % bar) - o) < _EPS for o in meter.beat_onsets)]
+        share, credit, kept = min(1.0, (1.0 - density) / 0.5), 0.0, []
+        for n in notes:
+            on_beat = any(abs((n.start % bar) - o) < _EPS for o in meter.beat_onsets)
+            if not on_beat:
+                credit += share
+                if credit >= 1.0 - _EPS:
+                    credit -= 1.0
+                    continue
+            kept.append(n)
         if role is Role.PERCUSSION:
             return kept
         starts = sorted({n.start for n in kept})
@@ -93,20 +103,26 @@ def _density(notes: list[Note], role: Role, density: float, meter: Meter, cue_en
     if role is Role.PERCUSSION:
         return notes
     step = meter.unit_quarters / 2 if meter.is_compound else 0.5
-    out = []
+    share, credit, out = min(1.0, density - 1.0), 0.0, []
     for n in notes:
         if n.duration >= 2 * step - _EPS:
-            count = int(n.duration / step + _EPS)
-            out += [n.model_copy(update={"start": n.start + k * step, "duration": step, "velocity": max(1, n.velocity - (6 if k % 2 else 0))})
-                    for k in range(count)]  # fmt: skip
-        else:
-            out.append(n)
+            credit += share
+            if credit >= 1.0 - _EPS:
+                credit -= 1.0
+                count = int(n.duration / step + _EPS)
+                out += [n.model_copy(update={"start": n.start + k * step, "duration": step, "velocity": max(1, n.velocity - (6 if k % 2 else 0))})
+                        for k in range(count)]  # fmt: skip
+                continue
+        out.append(n)
     return out
 
 
 def _shaped_velocity(note: Note, cue_start: float, cue_arousal: float, arousal_now: float) -> Note:
-    """Velocity follows the smoothed arousal around the cue's own level; the cut's downbeat is accented."""
-    scale = 1.0 + 0.35 * (arousal_now - cue_arousal)
+    """Velocity follows the smoothed arousal around the cue's own level, and the cue's arousal between
+    the six dynamic steps (the section's dynamic is the nearest step); the cut's downbeat is accented."""
+    step = round((cue_arousal + 1.0) / 2.0 * 5)  # Dynamic.for_arousal's step
+    between = cue_arousal - (step / 5 * 2.0 - 1.0)  # within +-0.2 of the step's own arousal
+    scale = 1.0 + 0.35 * (arousal_now - cue_arousal) + 0.5 * between
     accent = 10 if abs(note.start - cue_start) < _EPS else 0
     return note.model_copy(update={"velocity": int(max(1, min(127, round(note.velocity * scale) + accent)))})
 
