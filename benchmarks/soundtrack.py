@@ -113,8 +113,12 @@ def main() -> None:
     if args.long_minutes > 0:
         rng = np.random.default_rng(7)
         shots, total, looks = [], 0.0, list(LOOKS)
-        while total < args.long_minutes * 60 - 1e-6:
-            d = float(min(rng.uniform(8, 30), args.long_minutes * 60 - total))
+        length = args.long_minutes * 60
+        while total < length - 1e-6:
+            # shots in whole 0.2 s (whole frames at 25 and 10 frames/s, so the true cuts are exact);
+            # the last shot takes the rest and is at least 8 s long
+            left = length - total
+            d = left if left < 38 else round(float(rng.uniform(8, 30)) * 5) / 5
             # never the same look twice in a row: a cut between two identical pictures cannot be seen
             options = [look for look in looks if not shots or look != shots[-1][1]]
             shots.append((round(d, 2), options[int(rng.integers(len(options)))]))
