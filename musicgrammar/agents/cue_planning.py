@@ -73,7 +73,8 @@ def plan_cues(board: Storyboard, affects: Sequence[Affect], weave: Weave, compos
         weights = [board.scenes[i].duration for i in group]
         affect = Affect(valence=_clamp(sum(affects[i].valence * w for i, w in zip(group, weights)) / sum(weights)),
                         arousal=_clamp(sum(affects[i].arousal * w for i, w in zip(group, weights)) / sum(weights)))  # fmt: skip
-        bars, bpm = _fit_bars(end - start, bar_q, centre * TEMPO_SPAN ** _clamp(affect.arousal - film.arousal), low, high)
+        target = centre * TEMPO_SPAN ** _clamp(affect.arousal - film.arousal)
+        bars, bpm = _fit_bars(end - start, bar_q, target, low, high)
         if not low - 0.5 <= bpm <= high + 0.5:
             notes.append(f"cue {index + 1} ({end - start:.2f} s) runs at {bpm:.1f} BPM, outside the family {low:.0f}-{high:.0f}, "
                          "so that whole bars end on its cut")  # fmt: skip
@@ -81,7 +82,9 @@ def plan_cues(board: Storyboard, affects: Sequence[Affect], weave: Weave, compos
             scene=group[0], scenes=list(group), section=f"cue{index + 1}", start_s=start, end_s=end, affect=affect,
             key=_mixture(key, affect, film), tempo_bpm=round(bpm, 3), bars=bars, dynamic=Dynamic.for_arousal(affect.arousal),
             register_shift=1 if affect.arousal > 0.45 and affect.valence > 0.0 else -1 if affect.valence < -0.35 and affect.arousal < 0.0 else 0,
-            density=round(2.0 ** affect.arousal, 3),
+            # notes per second should follow arousal: the density also makes up for whole bars
+            # having pulled the tempo off its target
+            density=round(min(2.0, max(0.5, 2.0 ** (1.5 * affect.arousal) * target / bpm)), 3),
             parts=_orchestration(ensemble, affect.arousal), transition=Transition.FINAL,
             description=" / ".join(board.scenes[i].description for i in group if board.scenes[i].description)[:300],
         ))  # fmt: skip

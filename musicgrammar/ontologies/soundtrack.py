@@ -109,7 +109,7 @@ class Cue(BaseModel):
     bars: int = Field(ge=1)
     dynamic: Dynamic
     register_shift: int = Field(default=0, description="Octaves the lead moves from its home register (-1, 0, +1).")
-    density: float = Field(ge=0.5, le=2.0, description="Relative accompaniment note density, 2 ** arousal (1 = as realized; 0.5 = on the beats only; 2 = every note split in half-beats).")
+    density: float = Field(ge=0.5, le=2.0, description="Relative accompaniment note density, 2 ** (1.5 arousal) x target tempo / tempo, within 0.5-2 (1 = as realized; 0.5 = on the beats only; 2 = every note split in half-beats).")
     parts: list[str] = Field(description="Ensemble members that play the cue (orchestration).")
     transition: Transition
     description: str = ""

@@ -95,7 +95,8 @@ def test_storyboard_run_follows_the_requested_arousal(tmp_path: Path):
     assert [c["start_s"] for c in summary["cues"]] == [0, 6.4, 12.0, 19.3, 25.0]
     m = summary["measures"]
     assert m["max_cue_start_error_s"] < 0.01  # read back from score.mid's tempo map
-    assert m["spearman_arousal_loudness"] >= 0.8 and m["spearman_arousal_density"] >= 0.8
+    # the target is >= 0.8 (with five cues, one swapped neighbour pair gives exactly 0.8)
+    assert m["spearman_arousal_loudness"] >= 0.8 - 1e-9 and m["spearman_arousal_density"] >= 0.8 - 1e-9
     for key in ("mix", "midi", "musicxml", "composition", "cues", "report", "affect"):
         assert Path(summary["files"][key]).is_file()
     import soundfile as sf
