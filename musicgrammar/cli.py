@@ -45,6 +45,7 @@ COMMAND_MODULES = (
     "serve",  # serve (the studio: HTTP API + web page)
     "mcp",  # mcp (Model Context Protocol server over stdio)
     "chat",  # chat (REPL, threads, typed edits, approvals)
+    "soundtrack",  # soundtrack (storyboard or video)
 )
 
 for _name in COMMAND_MODULES:

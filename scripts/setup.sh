@@ -8,14 +8,17 @@ PYTHON="${PYTHON:-python3}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
-# 1. Debian packages: FluidSynth (for pyfluidsynth), the FluidR3 GM soundfont, and chromium (the
-#    studio's browser test drives it through Playwright; Playwright cannot download browsers here).
+# 1. Debian packages: FluidSynth (for pyfluidsynth), the FluidR3 GM soundfont, chromium (the studio's
+#    browser test drives it through Playwright, which cannot download browsers here) and ffmpeg
+#    (soundtracks: video analysis and muxing).
+DEBIAN_PACKAGES="fluidsynth fluid-soundfont-gm chromium ffmpeg"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -x /usr/bin/chromium ]; then
-    say "Debian packages already present: fluidsynth, fluid-soundfont-gm, chromium"
+  if dpkg -s libfluidsynth3 >/dev/null 2>&1 && [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -x /usr/bin/chromium ] \
+       && command -v ffmpeg >/dev/null 2>&1; then
+    say "Debian packages already present: $DEBIAN_PACKAGES"
   elif { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-           fluidsynth fluid-soundfont-gm chromium; } >/tmp/musicgrammar-apt.log 2>&1; then
-    say "installed Debian packages: fluidsynth, fluid-soundfont-gm (FluidR3_GM), chromium"
+           $DEBIAN_PACKAGES; } >/tmp/musicgrammar-apt.log 2>&1; then
+    say "installed Debian packages: $DEBIAN_PACKAGES"
   else
     say "could not install Debian packages (see /tmp/musicgrammar-apt.log); rendering falls back to TimGM6mb"
   fi

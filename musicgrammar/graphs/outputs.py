@@ -14,7 +14,7 @@ from musicgrammar.ontologies import Composition, Provenance, Score, Source, Sour
 if TYPE_CHECKING:  # pragma: no cover
     from musicgrammar.graphs.state import DesignState, RunContext
 
-__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram", "report_text"]
+__all__ = ["write_score_files", "read_audio", "write_run", "save_spectrogram", "save_figure", "report_text"]
 
 # Terminal escape sequences (CSI ... final byte, OSC ... BEL/ST) that a pasted prompt may carry.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
@@ -98,6 +98,13 @@ def save_spectrogram(mix: np.ndarray, sr: int, path: Path) -> Path:
     ax.set_xlabel("seconds")
     ax.set_ylabel("Hz")
     ax.set_ylim(0, 8000)
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Lay out, write (to a temp file, then moved into place) and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     from musicgrammar.fileio import atomic_write
 
