@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "judge",  # judge (the learned aesthetics model)
 )
 
 for _name in COMMAND_MODULES:
