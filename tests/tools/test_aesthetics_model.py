@@ -134,11 +134,12 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
     (data / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(6)], "scores": []}))
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "training/aesthetics_model/train.py", "--data", str(data), "--out", str(tmp_path / "w"),
-                           "--config", "tiny", "--epochs", "2", "--batch", "4", "--threads", "1"],
+                           "--config", "tiny", "--epochs", "2", "--batch", "4", "--threads", "1", "--val-pieces", "1"],
                           cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     log = json.loads((tmp_path / "w" / "train_log.json").read_text())
-    assert log["clips"] == 6 and log["pieces"] == 3 and len(log["loss"]) == 2
+    assert log["clips"] == 4 and log["pieces"] == 2 and log["val_pieces"] == 1 and len(log["loss"]) == 2
+    assert len(log["val_spearman"]) == 2 and log["best_epoch"] in (1, 2)
     from musicgrammar.tools.aesthetics_model.api import load_model, score_audio
 
     model = load_model(tmp_path / "w")

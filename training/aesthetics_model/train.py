@@ -29,7 +29,7 @@ from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa:
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
-__all__ = ["load_split", "targets_from_grades", "train"]
+__all__ = ["load_split", "targets_from_grades", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -63,13 +63,47 @@ def _crop(x: torch.Tensor, frames: int) -> torch.Tensor:
     return x
 
 
+def _dequantize(q: torch.Tensor) -> torch.Tensor:
+    return q.float() * (-DB_FLOOR / 255.0) + DB_FLOOR
+
+
+@torch.no_grad()
+def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces: list[str], batch: int) -> float:
+    """Mean over validation pieces of Spearman(predicted overall, worst grade); lower (towards -1) is better."""
+    from scipy.stats import spearmanr
+
+    model.eval()
+    scores = []
+    for i in range(0, len(x), batch):
+        db = _crop(_dequantize(x[i : i + batch]), model.cfg.clip_frames)
+        scores.append(model(db[:, 0], db[:, 1], db[:, 2])["score"][:, -1].cpu().numpy())  # type: ignore[index]
+    model.train()
+    pred, worst = np.concatenate(scores), grades.max(axis=1)
+    rhos = []
+    for piece in sorted(set(pieces)):
+        idx = [j for j, p in enumerate(pieces) if p == piece]
+        if np.ptp(pred[idx]) > 0:
+            rhos.append(spearmanr(pred[idx], worst[idx]).statistic)
+    return float(np.mean(rhos)) if rhos else 0.0
+
+
 def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
-          device: str, limit: int = 0) -> dict:
+          device: str, limit: int = 0, val_pieces: int = 0) -> dict:
+    """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
+    every epoch, and the weights of the epoch with the best validation Spearman are the ones saved."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_split(data, "train")
     if limit:
-        feats, grades = feats[:limit], grades[:limit]
+        feats, grades, meta = feats[:limit], grades[:limit], meta[:limit]
+    names = list(dict.fromkeys(m["piece"] for m in meta))
+    if val_pieces >= len(names):
+        raise SystemExit(f"--val-pieces {val_pieces} leaves nothing to train on ({len(names)} pieces)")
+    held = set(names[len(names) - val_pieces :]) if val_pieces else set()
+    is_val = np.array([m["piece"] in held for m in meta])
+    x_val = torch.from_numpy(feats[is_val]).to(device)
+    val_grades, val_names = grades[is_val], [m["piece"] for m in meta if m["piece"] in held]
+    feats, grades, meta = feats[~is_val], grades[~is_val], [m for m in meta if m["piece"] not in held]
     x = torch.from_numpy(feats).to(device)  # uint8 on the device; dequantized per batch
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
     model = AestheticsModel(cfg).to(device)
@@ -79,17 +113,19 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
-    log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta[: len(x)]}),
+    log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta}),
+                 "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
+    best: tuple[float, int, dict] = (float("inf"), 0, {})
     model.train()
     for epoch in range(epochs):
         order = torch.randperm(len(x), device=device)
         running, seen = 0.0, 0
         for i in range(0, len(x), batch):
             idx = order[i : i + batch]
-            db = _crop(x[idx].float() * (-DB_FLOOR / 255.0) + DB_FLOOR, cfg.clip_frames)
+            db = _crop(_dequantize(x[idx]), cfg.clip_frames)
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg)
@@ -101,8 +137,18 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
             running += loss.item() * len(idx)
             seen += len(idx)
         log["loss"].append(round(running / seen, 4))
-        print(f"epoch {epoch + 1}/{epochs} loss {running / seen:.4f} ({time.time() - started:.0f} s)", flush=True)
+        note = ""
+        if held:
+            rho = validate(model, x_val, val_grades, val_names, batch)
+            log["val_spearman"].append(round(rho, 4))
+            if rho < best[0]:
+                best = (rho, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+            note = f", validation Spearman {rho:.3f}"
+        print(f"epoch {epoch + 1}/{epochs} loss {running / seen:.4f}{note} ({time.time() - started:.0f} s)", flush=True)
     log["train_seconds"] = round(time.time() - started, 1)
+    if held:
+        model.load_state_dict(best[2])
+        log["best_epoch"], log["best_val_spearman"] = best[1], round(best[0], 4)
     save(model.cpu(), out, log)
     return log
 
@@ -128,6 +174,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips (smoke tests)")
+    ap.add_argument("--val-pieces", type=int, default=20, help="training pieces set aside to pick the best epoch")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -135,7 +182,7 @@ def main() -> None:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
-    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit)
+    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")
