@@ -88,7 +88,7 @@ def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces
 
 
 def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
-          device: str, limit: int = 0, val_pieces: int = 0) -> dict:
+          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved."""
     torch.manual_seed(seed)
@@ -145,6 +145,9 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
                 best = (rho, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
             note = f", validation Spearman {rho:.3f}"
         print(f"epoch {epoch + 1}/{epochs} loss {running / seen:.4f}{note} ({time.time() - started:.0f} s)", flush=True)
+        if max_minutes and time.time() - started > 60 * max_minutes:
+            print(f"time budget of {max_minutes:g} min spent after epoch {epoch + 1}", flush=True)
+            break
     log["train_seconds"] = round(time.time() - started, 1)
     if held:
         model.load_state_dict(best[2])
@@ -175,6 +178,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips (smoke tests)")
     ap.add_argument("--val-pieces", type=int, default=20, help="training pieces set aside to pick the best epoch")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch that passes this budget")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -182,7 +186,7 @@ def main() -> None:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
-    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces)
+    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")

@@ -13,8 +13,8 @@ config) is scored window by window and averaged.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["WEIGHTS_DIR", "HeardScores", "load_model", "score_audio", "score_files", "read_stems"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "aesthetics_model"
-
-_LOCK = threading.Lock()
-_CACHE: dict[str, "AestheticsModel"] = {}
 
 
 @dataclass
@@ -54,29 +51,30 @@ class HeardScores:
 def load_model(weights_dir: str | Path | None = None) -> "AestheticsModel":
     """Load (once per process and folder) config.json + model.safetensors; ModelError when absent."""
     folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
-    key = str(folder.resolve())
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        cfg_path, weights = folder / "config.json", folder / "model.safetensors"
-        if not cfg_path.is_file() or not weights.is_file():
-            raise ModelError(f"aesthetics model weights not found in {folder} (config.json and model.safetensors)")
-        import torch
-        from safetensors.torch import load_file
+    return _load(str(folder.resolve()))
 
-        from musicgrammar.settings import get_settings
-        from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
-        from musicgrammar.tools.aesthetics_model.model import AestheticsModel
 
-        torch.set_num_threads(get_settings().torch_threads)
-        try:
-            model = AestheticsModel(AestheticsConfig.from_dict(json.loads(cfg_path.read_text())))
-            model.load_state_dict(load_file(str(weights)))
-        except Exception as exc:
-            raise ModelError(f"cannot load the aesthetics model from {folder}: {exc}") from exc
-        model.eval()
-        _CACHE[key] = model
-        return model
+@lru_cache(maxsize=4)
+def _load(folder: str) -> "AestheticsModel":
+    import torch
+    from safetensors.torch import load_file
+
+    from musicgrammar.settings import get_settings
+    from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
+    from musicgrammar.tools.aesthetics_model.model import AestheticsModel
+
+    config, weights = Path(folder) / "config.json", Path(folder) / "model.safetensors"
+    if not config.is_file() or not weights.is_file():
+        raise ModelError(f"aesthetics model weights not found in {folder} (config.json and model.safetensors)")
+    settings = get_settings()
+    torch.set_num_threads(settings.torch_threads)
+    device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        model = AestheticsModel(AestheticsConfig.from_dict(json.loads(config.read_text())))
+        model.load_state_dict(load_file(str(weights)))
+    except Exception as exc:  # a corrupt or mismatched checkpoint: one line, not a traceback
+        raise ModelError(f"cannot load the aesthetics model from {folder}: {exc}") from exc
+    return model.to(device).eval()
 
 
 def _wave(x: np.ndarray, sr: int, target_sr: int, length: int | None, name: str) -> np.ndarray:
@@ -114,11 +112,12 @@ def score_audio(mix: np.ndarray, sr: int, lead: np.ndarray | None = None, accomp
     use_stems = cfg.use_stems and lead is not None and accompaniment is not None
     if lead is not None and accompaniment is not None and use_stems:
         streams += [_wave(lead, sr, cfg.sample_rate, len(m), "lead"), _wave(accompaniment, sr, cfg.sample_rate, len(m), "accompaniment")]
-    feats = [torch.from_numpy(windows(log_mel(x, cfg), cfg.clip_frames)) for x in streams]  # each (W, T, M)
+    device = next(model.parameters()).device
+    feats = [torch.from_numpy(windows(log_mel(x, cfg), cfg.clip_frames)).to(device) for x in streams]  # each (W, T, M)
     with torch.no_grad():
         out = model(*feats) if use_stems else model(feats[0])
     # Bin edges reach 0.5 and 5.5; what is reported stays on the 1-5 scale.
-    score, lo, hi = (out[k].mean(dim=0).clamp(1.0, 5.0).tolist() for k in ("score", "lo", "hi"))  # type: ignore[union-attr]
+    score, lo, hi = (out[k].mean(dim=0).clamp(1.0, 5.0).cpu().tolist() for k in ("score", "lo", "hi"))  # type: ignore[union-attr]
     worst = out["score"].argmin(dim=0).tolist()  # type: ignore[union-attr]
     dims = {name: {"score": round(score[i], 3), "interval": [round(lo[i], 3), round(hi[i], 3)]}
             for i, name in enumerate(OUTPUTS) if name != "overall"}
