@@ -18,19 +18,16 @@ def _sine(freq: float, seconds: float, sr: int = 16000, level: float = 0.5) -> n
     return (level * np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
 
 
-def test_log_mel_puts_a_440_hz_tone_in_the_band_around_440_hz_and_silence_at_the_floor() -> None:
-    from musicgrammar.tools.codec.losses import mel_filterbank
-
+def test_features_put_a_tone_in_its_semitone_band_a_semitone_up_in_the_next_and_silence_at_the_floor() -> None:
     cfg = cpu_config()
-    db = log_mel(_sine(440.0, 2.0), cfg)
-    assert db.shape == (40, cfg.n_mels)  # 2 s at 20 frames per second
-    bank = mel_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels)
-    centre_hz = np.argmax(bank, axis=1) * cfg.sample_rate / cfg.n_fft
-    loudest = int(np.argmax(db[10:30].mean(axis=0)))
-    assert abs(centre_hz[loudest] - 440.0) < 80.0
-    assert db[10:30].max() > -20.0
+    a4 = log_mel(_sine(440.0, 2.0), cfg)
+    assert a4.shape == (32, cfg.features) == (32, 76)  # 2 s at 16 frames per second; 60 semitone + 16 mel bands
+    assert int(np.argmax(a4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 69  # A4
+    bb4 = log_mel(_sine(466.16, 2.0), cfg)
+    assert int(np.argmax(bb4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 70  # B flat 4
+    assert a4[8:24].max() > -20.0
     assert np.all(log_mel(np.zeros(16000, np.float32), cfg) == DB_FLOOR)
-    assert np.abs(from_uint8(to_uint8(db)) - db).max() <= 0.2  # 0.4 dB steps
+    assert np.abs(from_uint8(to_uint8(a4)) - a4).max() <= 0.6  # 100/84 dB steps
 
 
 def test_windows_cover_long_audio_back_to_back_and_pad_the_last() -> None:
@@ -71,7 +68,7 @@ def test_the_model_scores_inside_its_intervals_with_and_without_stems() -> None:
     torch.manual_seed(0)
     cfg = tiny_config()
     model = AestheticsModel(cfg).eval()
-    x = torch.randn(3, cfg.clip_frames, cfg.n_mels) * 15 - 50
+    x = torch.randn(3, cfg.clip_frames, cfg.features) * 15 - 50
     with torch.no_grad():
         with_stems = model(x, x.flip(0), x * 0.5)
         alone = model(x)
@@ -86,7 +83,7 @@ def test_the_model_scores_inside_its_intervals_with_and_without_stems() -> None:
 def test_the_mix_only_config_ignores_stems() -> None:
     cfg = tiny_config(use_stems=False)
     model = AestheticsModel(cfg).eval()
-    x = torch.randn(2, cfg.clip_frames, cfg.n_mels) * 15 - 50
+    x = torch.randn(2, cfg.clip_frames, cfg.features) * 15 - 50
     with torch.no_grad():
         assert torch.allclose(model(x)["score"], model(x, -x, x + 3)["score"])
 
@@ -100,7 +97,7 @@ def test_training_steps_fit_noisy_against_clean_clips(head: str) -> None:
     rng = np.random.default_rng(0)
     clips, targets = [], []
     for i in range(8):
-        tone = _sine(220.0 * (1 + i % 4), 2.0, level=0.3)
+        tone = _sine(220.0 * (1 + i % 4), 2.5, level=0.3)
         noisy = i % 2 == 1
         wave = tone + (0.3 * rng.standard_normal(len(tone)).astype(np.float32) if noisy else 0.0)
         clips.append(log_mel(wave, cfg)[: cfg.clip_frames])
@@ -129,7 +126,7 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
     data = tmp_path / "data"
     data.mkdir()
     rng = np.random.default_rng(0)
-    feats = rng.integers(0, 255, size=(6, 3, 40, 40), dtype=np.uint8)
+    feats = rng.integers(0, 85, size=(6, 3, 40, 76), dtype=np.uint8)
     np.savez_compressed(data / "train-0.npz", features=feats, labels=np.array([[0, 0, 0, 0], [1, 0, 0, 0]] * 3, dtype=np.int8))
     (data / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(6)], "scores": []}))
     root = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ lower voices (the accompaniment), a random soundfont (FluidR3_GM when installed,
 reverb on or off. From that clean clip come 17 clips: the clean one (grade 0) and, for each judged
 dimension and grade 1..4, one degradation of a kind drawn for that dimension (corrupt.py). Every
 score-level variant is rendered in one FluidSynth pass (the variants' parts side by side in one Score),
-so a piece costs one soundfont load. Features: log-mel (uint8) of the mix, the lead stem and the
+so a piece costs one soundfont load. Features (semitone and mel band levels, uint8) of the mix, the lead stem and the
 accompaniment (the sum of the other stems); labels: the grade of each dimension (0 where untouched).
 
 Chorales whose corpus path hashes into the held-out bucket (1 in 8) only ever appear in the held-out
@@ -132,7 +132,7 @@ def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: rando
 
 
 def stream_features(mix: np.ndarray, stems: dict[str, np.ndarray], lead_id: str, cfg) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """(3, frames, n_mels) uint8: mix, lead, accompaniment."""
+    """(3, frames, features) uint8: mix, lead, accompaniment."""
     acc = np.sum(np.stack([w for k, w in stems.items() if k != lead_id]), axis=0)
     return np.stack([to_uint8(log_mel(x, cfg)) for x in (mix, stems[lead_id], acc)])
 
@@ -144,6 +144,8 @@ def main() -> None:
     ap.add_argument("--train-pieces", type=int, default=200, help="cap on training chorales (all shards together)")
     ap.add_argument("--heldout-pieces", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--splits", default="heldout,train", help="which splits to build, comma-separated")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
     args = ap.parse_args()
     import torch
 
@@ -161,10 +163,15 @@ def main() -> None:
     train = [p for p in paths if not heldout_piece(p, HELDOUT_EVERY)][: args.train_pieces]
     args.out.mkdir(parents=True, exist_ok=True)
     for split, pieces in (("heldout", heldout), ("train", train)):
+        if split not in args.splits.split(","):
+            continue
         feats, labels, meta, mixes, scores = [], [], [], [], []
         started = time.time()
         mine = pieces[shard::shards]
         for count, rel in enumerate(mine):
+            if args.max_minutes and time.time() - started > 60 * args.max_minutes:
+                print(f"{split} shard {shard}: time budget spent after {count} pieces", flush=True)
+                break
             rng = random.Random(f"{args.seed}:{rel}")
             try:
                 work = corpus.getWork(rel)
@@ -195,7 +202,7 @@ def main() -> None:
         np.savez_compressed(tmp, features=np.stack(feats), labels=np.asarray(labels, dtype=np.int8), **extra)
         os.replace(tmp, stem.with_suffix(".npz"))
         stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "scores": scores}))
-        print(f"{split} shard {shard}: {len(feats)} clips from {len(mine)} pieces in {time.time() - started:.0f} s", flush=True)
+        print(f"{split} shard {shard}: {len(feats)} clips from {len({m['piece'] for m in meta})} pieces in {time.time() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Train the aesthetics model on the precomputed log-mel clips of build_data.py (no rendering here).
+"""Train the aesthetics model on the precomputed feature clips of build_data.py (no rendering here).
 
 Targets on the 1-5 scale: each dimension 5 - its degradation grade; overall 5 - the largest grade.
 AdamW with a linear warm-up and cosine decay; stems are hidden from a share of the examples
@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
-from musicgrammar.tools.aesthetics_model.features import DB_FLOOR  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
 __all__ = ["load_split", "targets_from_grades", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """All shards of a split: features (N, 3, T, n_mels) uint8, grades (N, 4) int8, meta records."""
+    """All shards of a split: features (N, 3, T, features) uint8, grades (N, 4) int8, meta records."""
     files = sorted(data.glob(f"{split}-*.npz"))
     if not files:
         raise SystemExit(f"no {split}-*.npz in {data}: run build_data.py first")
@@ -64,7 +64,7 @@ def _crop(x: torch.Tensor, frames: int) -> torch.Tensor:
 
 
 def _dequantize(q: torch.Tensor) -> torch.Tensor:
-    return q.float() * (-DB_FLOOR / 255.0) + DB_FLOOR
+    return q.float() * (-DB_FLOOR / LEVELS) + DB_FLOOR
 
 
 @torch.no_grad()

@@ -20,10 +20,12 @@ SCORE_RANGE: tuple[float, float] = (0.5, 5.5)  # bin edges around the whole scor
 @dataclass(frozen=True)
 class AestheticsConfig:
     sample_rate: int = 16_000
-    n_fft: int = 1024
-    hop: int = 800  # 20 frames per second
-    n_mels: int = 40
-    clip_frames: int = 160  # 8 s windows; longer audio is scored window by window and averaged
+    n_fft: int = 2048  # 7.8 Hz bins: semitones apart from about C3 up
+    hop: int = 1000  # 16 frames per second
+    semitone_low: int = 36  # MIDI note of the lowest semitone band (C2)
+    semitone_bands: int = 60  # C2..B6: where the notes (and their clashes) are
+    n_mels: int = 16  # coarse mel bands over the whole range: noise, distortion, brightness
+    clip_frames: int = 128  # 8 s windows; longer audio is scored window by window and averaged
     dim: int = 64
     layers: int = 1  # Transformer layers of the frame encoder (shared by the three streams)
     heads: int = 4
@@ -41,6 +43,11 @@ class AestheticsConfig:
             raise ValueError(f"dim {self.dim} must split over {self.heads} heads")
         if not 1 <= self.granularities <= 4 or not 0.0 < self.interval_mass < 1.0:
             raise ValueError("granularities must be 1..4 and interval_mass in (0, 1)")
+
+    @property
+    def features(self) -> int:
+        """Values per frame: the semitone bands, then the mel bands."""
+        return self.semitone_bands + self.n_mels
 
     @property
     def clip_seconds(self) -> float:
@@ -61,7 +68,7 @@ class AestheticsConfig:
 
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
-    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 40, **overrides})
+    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:

@@ -1,6 +1,6 @@
 """The aesthetics model: a shared frame encoder, MSAF multi-stem fusion and HiGIA interval heads.
 
-    mix, lead, accompaniment log-mel (B, T, n_mels)
+    mix, lead, accompaniment log-spectra (B, T, semitone + mel bands)
       -> FrameEncoder (shared weights + a stream embedding)             each (B, T/2, dim)
       -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
@@ -23,17 +23,17 @@ from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, Aes
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
 
-_DB_CENTRE, _DB_SCALE = -60.0, 20.0  # log-mel dB -> roughly unit-scale inputs
+_DB_CENTRE, _DB_SCALE = -60.0, 20.0  # band levels in dB -> roughly unit-scale inputs
 
 
 class FrameEncoder(nn.Module):
-    """(B, T, n_mels) dB -> (B, ceil(T/2), dim): two 1-D convolutions over time (the second with stride 2),
+    """(B, T, features) dB -> (B, ceil(T/2), dim): two 1-D convolutions over time (the second with stride 2),
     learned positions, a stream embedding, then Transformer layers."""
 
     def __init__(self, cfg: AestheticsConfig, streams: int = 3) -> None:
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv1d(cfg.n_mels, cfg.dim, 3, padding=1), nn.GELU(),
+            nn.Conv1d(cfg.features, cfg.dim, 3, padding=1), nn.GELU(),
             nn.Conv1d(cfg.dim, cfg.dim, 3, stride=2, padding=1), nn.GELU(),
         )  # fmt: skip
         self.positions = nn.Parameter(torch.zeros(1, (cfg.clip_frames + 1) // 2, cfg.dim))
@@ -143,7 +143,7 @@ class RegressionHead(nn.Module):
 
 
 class AestheticsModel(nn.Module):
-    """(mix, lead, accompaniment) log-mel windows -> scores and intervals for OUTPUTS."""
+    """(mix, lead, accompaniment) feature windows -> scores and intervals for OUTPUTS."""
 
     def __init__(self, cfg: AestheticsConfig) -> None:
         super().__init__()
@@ -155,7 +155,7 @@ class AestheticsModel(nn.Module):
 
     def forward(self, mix: Tensor, lead: Tensor | None = None, acc: Tensor | None = None,
                 has_stems: Tensor | None = None) -> dict[str, Tensor | list[Tensor]]:
-        """mix, lead, acc: (B, T, n_mels) dB. Stems are used where ``has_stems`` (B,) is true (default:
+        """mix, lead, acc: (B, T, features) dB. Stems are used where ``has_stems`` (B,) is true (default:
         wherever they are given and the config uses stems); elsewhere the mix stands in for them."""
         m = self.encoder(mix, 0)
         use = torch.zeros(mix.shape[0], dtype=torch.bool, device=mix.device)
