@@ -143,3 +143,34 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
     heard = score_audio(_sine(440.0, 3.0), 16000, model=model)
     assert not heard.used_stems and 1.0 <= heard.interval[0] <= heard.overall <= heard.interval[1] <= 5.0
     assert set(heard.dimensions) == {"harmony", "rhythm", "coherence", "audio_quality"}
+
+
+def test_the_shipped_model_hears_clipping_and_noise_in_a_rendered_chorale_phrase() -> None:
+    """8 s of four-part writing rendered with FluidSynth: driven into the clip or buried under noise
+    at 5 dB SNR, its audio quality and overall scores must fall well below the clean render's."""
+    pytest.importorskip("fluidsynth")
+    from musicgrammar.ontologies import Key, Meter, Note, Part, Score
+    from musicgrammar.tools.aesthetics_model.api import WEIGHTS_DIR, load_model, score_audio
+    from musicgrammar.tools.render import render_parts, timgm_soundfont
+
+    if not (WEIGHTS_DIR / "model.safetensors").is_file():
+        pytest.skip("no shipped weights")
+    soprano = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 72]
+    chords = [(55, 64, 48), (57, 65, 53), (59, 67, 55), (55, 64, 48)]
+    parts = [Part(id="s", instrument="oboe", role="lead", notes=[Note(pitch=p, start=float(i), duration=1.0) for i, p in enumerate(soprano)])]
+    for v, (name, inst) in enumerate((("t", "viola"), ("a", "viola"), ("b", "cello"))):
+        parts.append(Part(id=name, instrument=inst, role="harmony",
+                          notes=[Note(pitch=c[v] if v < 2 else c[2], start=4.0 * b, duration=4.0, velocity=70) for b, c in enumerate(chords)]))
+    score = Score(key=Key.parse("C major"), meter=Meter.parse("4/4"), tempo_bpm=120, bars=4, parts=parts)
+    stems, sr, _ = render_parts(score, timgm_soundfont(), 16000, tail_s=0.1, reverb=False)
+    stems = {k: v[: 8 * sr] for k, v in stems.items()}
+    mix = sum(stems.values())
+    mix = mix / np.abs(mix).max() * 0.7
+    model = load_model()
+    clean = score_audio(mix, sr, model=model)
+    clipped = score_audio(np.clip(mix * 16, -1, 1), sr, model=model)
+    noise = np.random.default_rng(0).standard_normal(len(mix)).astype(np.float32)
+    noisy = score_audio(mix + noise * np.sqrt(np.mean(mix**2) / 10 ** 0.5), sr, model=model)
+    for bad in (clipped, noisy):
+        assert clean.dimensions["audio_quality"]["score"] - bad.dimensions["audio_quality"]["score"] > 2.0
+        assert clean.overall > bad.overall
