@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "mcp",  # mcp (Model Context Protocol server over stdio)
     "chat",  # chat (REPL, threads, typed edits, approvals)
     "soundtrack",  # soundtrack (storyboard or video)
+    "judge",  # judge (the learned aesthetics model)
 )
 
 for _name in COMMAND_MODULES:

@@ -10,6 +10,7 @@ from musicgrammar.agents.aesthetics_rules import judge_piece
 from musicgrammar.agents.lm import predict
 from musicgrammar.agents.signatures import JudgeAesthetics
 from musicgrammar.ontologies import CompositionSpec, Judgement, Score
+from musicgrammar.tools.aesthetics_model.judge_signals import as_signals, hear, with_findings
 
 __all__ = ["AestheticsJudge", "loss_profile_signal"]
 
@@ -58,7 +59,12 @@ class AestheticsJudge(dspy.Module):
         coherence = loss_profile_signal(score)
         if coherence is not None:
             signals["loss_profile"] = coherence
+        heard = hear(mix, sr, stems, score)  # the learned audio model; None without audio or weights
+        if heard is not None:
+            signals.update(as_signals(heard))
         measured = judge_piece(spec, score, mix, sr, stems, signals)
+        if heard is not None:
+            measured = with_findings(measured, heard, spec)
         if self.lm is None:
             return dspy.Prediction(judgement=measured)
         measurements = {d.name: d.score for d in measured.dimensions} | {"overall": measured.overall}

@@ -1,0 +1,81 @@
+"""Configuration of the aesthetics model: a tiny config for tests, the CPU config, an accelerator config.
+
+Scores live on a 1-5 scale (5 = an undamaged rendering, 1 = the heaviest degradation). HiGIA bins
+split [0.5, 5.5] into 5 * 3**g bins at granularity g (widths 1, 1/3, 1/9 by default): each bin has
+three children, so every whole score sits in the middle of a bin at every level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+__all__ = ["DIMENSIONS", "OUTPUTS", "SCORE_RANGE", "AestheticsConfig", "tiny_config", "cpu_config", "accelerator_config"]
+
+DIMENSIONS: tuple[str, ...] = ("harmony", "rhythm", "coherence", "audio_quality")
+OUTPUTS: tuple[str, ...] = DIMENSIONS + ("overall",)
+SCORE_RANGE: tuple[float, float] = (0.5, 5.5)  # bin edges around the whole scores 1..5
+
+
+@dataclass(frozen=True)
+class AestheticsConfig:
+    sample_rate: int = 16_000
+    n_fft: int = 2048  # 7.8 Hz bins: semitones apart from about C3 up
+    hop: int = 1000  # 16 frames per second
+    semitone_low: int = 36  # MIDI note of the lowest semitone band (C2)
+    semitone_bands: int = 60  # C2..B6: where the notes (and their clashes) are
+    n_mels: int = 16  # coarse mel bands over the whole range: noise, distortion, brightness
+    clip_frames: int = 128  # 8 s windows; longer audio is scored window by window and averaged
+    dim: int = 64
+    layers: int = 1  # Transformer layers of the frame encoder (shared by the three streams)
+    heads: int = 4
+    dropout: float = 0.1
+    use_stems: bool = True  # False: the mix-only ablation (no cross-attention, stems ignored)
+    head: str = "higia"  # "higia" (bins -> interval -> regression inside) or "regression" (plain MSE)
+    granularities: int = 3  # HiGIA levels: bin widths 1, 1/3, 1/9
+    interval_mass: float = 0.8  # the interval holds this share of the finest level's hierarchical mass
+    stem_dropout: float = 0.25  # training: share of examples shown without stems (mix-only operation)
+
+    def __post_init__(self) -> None:
+        if self.head not in ("higia", "regression"):
+            raise ValueError(f"head must be 'higia' or 'regression', got {self.head!r}")
+        if self.dim % self.heads:
+            raise ValueError(f"dim {self.dim} must split over {self.heads} heads")
+        if not 1 <= self.granularities <= 4 or not 0.0 < self.interval_mass < 1.0:
+            raise ValueError("granularities must be 1..4 and interval_mass in (0, 1)")
+
+    @property
+    def features(self) -> int:
+        """Values per frame: the semitone bands, then the mel bands."""
+        return self.semitone_bands + self.n_mels
+
+    @property
+    def clip_seconds(self) -> float:
+        return self.clip_frames * self.hop / self.sample_rate
+
+    def bins(self, level: int) -> int:
+        """Number of bins at granularity ``level`` (0 = coarsest)."""
+        return 5 * 3**level
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "AestheticsConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def tiny_config(**overrides: Any) -> AestheticsConfig:
+    """For tests: a few thousand parameters, short windows."""
+    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, **overrides})
+
+
+def cpu_config(**overrides: Any) -> AestheticsConfig:
+    """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
+    return AestheticsConfig(**overrides)
+
+
+def accelerator_config(**overrides: Any) -> AestheticsConfig:
+    """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
+    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, **overrides})

@@ -1,0 +1,187 @@
+"""The aesthetics model: a shared frame encoder, MSAF multi-stem fusion and HiGIA interval heads.
+
+    mix, lead, accompaniment log-spectra (B, T, semitone + mel bands)
+      -> FrameEncoder (shared weights + a stream embedding)             each (B, T/2, dim)
+      -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
+      -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
+         bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
+         -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
+         -> score = lo + sigmoid(r) * (hi - lo)
+
+Bins split by three so that every whole score sits in the middle of a bin at every level. Without
+stems (or in the mix-only config) the mix encoding stands in for both stems, marked by a learned
+"absent" embedding, so one network serves both cases.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
+
+__all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
+
+_DB_CENTRE, _DB_SCALE = -60.0, 20.0  # band levels in dB -> roughly unit-scale inputs
+
+
+class FrameEncoder(nn.Module):
+    """(B, T, features) dB -> (B, ceil(T/2), dim): two 1-D convolutions over time (the second with stride 2),
+    learned positions, a stream embedding, then Transformer layers."""
+
+    def __init__(self, cfg: AestheticsConfig, streams: int = 3) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv1d(cfg.features, cfg.dim, 3, padding=1), nn.GELU(),
+            nn.Conv1d(cfg.dim, cfg.dim, 3, stride=2, padding=1), nn.GELU(),
+        )  # fmt: skip
+        self.positions = nn.Parameter(torch.zeros(1, (cfg.clip_frames + 1) // 2, cfg.dim))
+        self.streams = nn.Embedding(streams, cfg.dim)
+        layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, cfg.dropout, batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
+
+    def forward(self, db: Tensor, stream: int) -> Tensor:
+        x = self.conv(((db - _DB_CENTRE) / _DB_SCALE).transpose(1, 2)).transpose(1, 2)  # (B, T/2, dim)
+        x = x + self.positions[:, : x.shape[1]] + self.streams.weight[stream]
+        return self.layers(x)
+
+
+class BiCrossAttention(nn.Module):
+    """The mix attends to a stem and the stem to the mix (residual, pre-norm): what one hears in the
+    other. Returns (mix given stem, stem given mix), each (B, T, dim)."""
+
+    def __init__(self, cfg: AestheticsConfig) -> None:
+        super().__init__()
+        self.norm_mix, self.norm_stem = nn.LayerNorm(cfg.dim), nn.LayerNorm(cfg.dim)
+        self.mix_to_stem = nn.MultiheadAttention(cfg.dim, cfg.heads, dropout=cfg.dropout, batch_first=True)
+        self.stem_to_mix = nn.MultiheadAttention(cfg.dim, cfg.heads, dropout=cfg.dropout, batch_first=True)
+
+    def forward(self, mix: Tensor, stem: Tensor) -> tuple[Tensor, Tensor]:
+        m, s = self.norm_mix(mix), self.norm_stem(stem)
+        mix_ctx = mix + self.mix_to_stem(m, s, s, need_weights=False)[0]
+        stem_ctx = stem + self.stem_to_mix(s, m, m, need_weights=False)[0]
+        return mix_ctx, stem_ctx
+
+
+def _pool(x: Tensor) -> Tensor:
+    """(B, T, D) -> (B, 2D): mean and max over time (a steady flaw and a momentary one)."""
+    return torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=-1)
+
+
+class MultiStemFusion(nn.Module):
+    """MSAF: two bidirectional cross-attention pairs, the five streams pooled and fused by an MLP."""
+
+    def __init__(self, cfg: AestheticsConfig) -> None:
+        super().__init__()
+        self.lead_pair, self.acc_pair = BiCrossAttention(cfg), BiCrossAttention(cfg)
+        self.fuse = nn.Sequential(nn.Linear(10 * cfg.dim, cfg.dim), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.dim, cfg.dim))
+        self.norm = nn.LayerNorm(cfg.dim)
+
+    def forward(self, mix: Tensor, lead: Tensor, acc: Tensor) -> Tensor:
+        mix_l, lead_m = self.lead_pair(mix, lead)
+        mix_a, acc_m = self.acc_pair(mix, acc)
+        return self.norm(self.fuse(torch.cat([_pool(t) for t in (mix, mix_l, lead_m, mix_a, acc_m)], dim=-1)))
+
+
+class HigiaHead(nn.Module):
+    """Per output: bin logits at each granularity and one regression logit inside the interval."""
+
+    def __init__(self, cfg: AestheticsConfig, outputs: int) -> None:
+        super().__init__()
+        self.cfg, self.outputs = cfg, outputs
+        self.levels = nn.ModuleList(nn.Linear(cfg.dim, outputs * cfg.bins(level)) for level in range(cfg.granularities))
+        self.inside = nn.Linear(cfg.dim, outputs)
+
+    def forward(self, h: Tensor) -> dict[str, Tensor | list[Tensor]]:
+        logits = [head(h).view(h.shape[0], self.outputs, -1) for head in self.levels]  # [(B, O, bins_l)]
+        lo, hi = self.interval(logits)
+        score = lo + torch.sigmoid(self.inside(h)) * (hi - lo)
+        return {"score": score, "lo": lo, "hi": hi, "logits": logits}
+
+    def finest_mass(self, logits: list[Tensor]) -> Tensor:
+        """(B, O, finest bins): the product of each finest bin's probability and its ancestors', renormalized."""
+        finest = self.cfg.bins(self.cfg.granularities - 1)
+        total = torch.zeros(*logits[0].shape[:2], finest, device=logits[0].device)
+        for level, lg in enumerate(logits):
+            ancestor = torch.arange(finest, device=lg.device) // 3 ** (self.cfg.granularities - 1 - level)
+            total = total + F.log_softmax(lg.float(), dim=-1)[..., ancestor]
+        return torch.softmax(total, dim=-1)
+
+    @torch.no_grad()
+    def interval(self, logits: list[Tensor]) -> tuple[Tensor, Tensor]:
+        """The shortest contiguous run of finest bins around the mode holding `interval_mass` of the
+        hierarchical mass, grown greedily towards the heavier neighbour: (lo, hi) each (B, O)."""
+        mass = self.finest_mass(logits)
+        n = mass.shape[-1]
+        a = mass.argmax(dim=-1)
+        b = a.clone()
+        held = mass.gather(-1, a.unsqueeze(-1)).squeeze(-1)
+        for _ in range(n - 1):
+            open_ = held < self.cfg.interval_mass
+            left = torch.where(a > 0, mass.gather(-1, (a - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1), torch.zeros_like(held))
+            right = torch.where(b < n - 1, mass.gather(-1, (b + 1).clamp(max=n - 1).unsqueeze(-1)).squeeze(-1), torch.zeros_like(held))
+            go_left = open_ & (a > 0) & ((left >= right) | (b == n - 1))
+            go_right = open_ & ~go_left & (b < n - 1)
+            a, b = a - go_left.long(), b + go_right.long()
+            held = held + torch.where(go_left, left, torch.zeros_like(held)) + torch.where(go_right, right, torch.zeros_like(held))
+        width = (SCORE_RANGE[1] - SCORE_RANGE[0]) / n
+        return SCORE_RANGE[0] + a.float() * width, SCORE_RANGE[0] + (b + 1).float() * width
+
+
+class RegressionHead(nn.Module):
+    """The plain-regression ablation: a bounded score per output, no interval (lo = hi = score)."""
+
+    def __init__(self, cfg: AestheticsConfig, outputs: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(cfg.dim, outputs)
+
+    def forward(self, h: Tensor) -> dict[str, Tensor | list[Tensor]]:
+        mid, half = sum(SCORE_RANGE) / 2, (SCORE_RANGE[1] - SCORE_RANGE[0]) / 2
+        score = mid + half * torch.tanh(self.linear(h))
+        return {"score": score, "lo": score.detach(), "hi": score.detach(), "logits": []}
+
+
+class AestheticsModel(nn.Module):
+    """(mix, lead, accompaniment) feature windows -> scores and intervals for OUTPUTS."""
+
+    def __init__(self, cfg: AestheticsConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = FrameEncoder(cfg)
+        self.absent = nn.Parameter(torch.zeros(2, cfg.dim))  # marks a stem stream filled in from the mix
+        self.fusion = MultiStemFusion(cfg)
+        self.head: nn.Module = HigiaHead(cfg, len(OUTPUTS)) if cfg.head == "higia" else RegressionHead(cfg, len(OUTPUTS))
+
+    def forward(self, mix: Tensor, lead: Tensor | None = None, acc: Tensor | None = None,
+                has_stems: Tensor | None = None) -> dict[str, Tensor | list[Tensor]]:
+        """mix, lead, acc: (B, T, features) dB. Stems are used where ``has_stems`` (B,) is true (default:
+        wherever they are given and the config uses stems); elsewhere the mix stands in for them."""
+        m = self.encoder(mix, 0)
+        use = torch.zeros(mix.shape[0], dtype=torch.bool, device=mix.device)
+        if self.cfg.use_stems and lead is not None and acc is not None:
+            use = torch.ones_like(use) if has_stems is None else has_stems.to(mix.device).bool()
+        keep = use.view(-1, 1, 1)
+        if bool(use.any()):
+            lead_t = torch.where(keep, self.encoder(lead, 1), m + self.absent[0])  # type: ignore[arg-type]
+            acc_t = torch.where(keep, self.encoder(acc, 2), m + self.absent[1])  # type: ignore[arg-type]
+        else:
+            lead_t, acc_t = m + self.absent[0], m + self.absent[1]
+        return self.head(self.fusion(m, lead_t, acc_t))
+
+
+def higia_targets(score: Tensor, cfg: AestheticsConfig, level: int) -> Tensor:
+    """Bin index at ``level`` of scores on the 1-5 scale (B, O) -> (B, O) long."""
+    width = (SCORE_RANGE[1] - SCORE_RANGE[0]) / cfg.bins(level)
+    return ((score - SCORE_RANGE[0]) / width).floor().long().clamp(0, cfg.bins(level) - 1)
+
+
+def loss_fn(out: dict[str, Tensor | list[Tensor]], target: Tensor, cfg: AestheticsConfig, mse_weight: float = 1.0) -> Tensor:
+    """HiGIA: the sum over granularities of the cross-entropy of the true bin, plus weight x MSE of the
+    score inside the interval; the regression ablation: MSE alone. ``target`` (B, O) on the 1-5 scale."""
+    mse = F.mse_loss(out["score"], target)  # type: ignore[arg-type]
+    if cfg.head == "regression":
+        return mse
+    ce = sum(F.cross_entropy(lg.flatten(0, 1), higia_targets(target, cfg, level).flatten())
+             for level, lg in enumerate(out["logits"]))  # type: ignore[arg-type]
+    return ce + mse_weight * mse  # type: ignore[return-value]

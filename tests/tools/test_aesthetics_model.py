@@ -1,0 +1,176 @@
+"""The aesthetics model: features, HiGIA bins and intervals, MSAF with and without stems, the trainer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from musicgrammar.tools.aesthetics_model.config import OUTPUTS, cpu_config, tiny_config
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, from_uint8, log_mel, to_uint8, windows
+from musicgrammar.tools.aesthetics_model.model import AestheticsModel, HigiaHead, higia_targets, loss_fn
+
+
+def _sine(freq: float, seconds: float, sr: int = 16000, level: float = 0.5) -> np.ndarray:
+    return (level * np.sin(2 * np.pi * freq * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+
+def test_features_put_a_tone_in_its_semitone_band_a_semitone_up_in_the_next_and_silence_at_the_floor() -> None:
+    cfg = cpu_config()
+    a4 = log_mel(_sine(440.0, 2.0), cfg)
+    assert a4.shape == (32, cfg.features) == (32, 76)  # 2 s at 16 frames per second; 60 semitone + 16 mel bands
+    assert int(np.argmax(a4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 69  # A4
+    bb4 = log_mel(_sine(466.16, 2.0), cfg)
+    assert int(np.argmax(bb4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 70  # B flat 4
+    assert a4[8:24].max() > -20.0
+    assert np.all(log_mel(np.zeros(16000, np.float32), cfg) == DB_FLOOR)
+    assert np.abs(from_uint8(to_uint8(a4)) - a4).max() <= 0.6  # 100/84 dB steps
+
+
+def test_windows_cover_long_audio_back_to_back_and_pad_the_last() -> None:
+    db = np.zeros((170, 4), np.float32)
+    assert windows(db, 160).shape == (1, 160, 4)  # a 10-frame rest is dropped
+    w = windows(np.zeros((250, 4), np.float32), 160)  # 90 left over: a padded second window
+    assert w.shape == (2, 160, 4) and np.all(w[1, 90:] == DB_FLOOR)
+    assert windows(np.zeros((30, 4), np.float32), 160).shape == (1, 160, 4)
+
+
+def test_higia_bins_put_every_whole_score_in_the_middle_bin_at_every_level() -> None:
+    cfg = tiny_config()
+    scores = torch.tensor([[1.0, 3.0, 5.0]])
+    assert higia_targets(scores, cfg, 0).tolist() == [[0, 2, 4]]
+    assert higia_targets(scores, cfg, 1).tolist() == [[1, 7, 13]]  # the middle child of each
+    assert higia_targets(scores, cfg, 2).tolist() == [[4, 22, 40]]
+
+
+def test_a_confident_head_gives_a_narrow_interval_around_the_score_and_a_split_one_a_wider_interval() -> None:
+    cfg = tiny_config()
+    head = HigiaHead(cfg, outputs=1)
+    target = torch.tensor([[3.0]])
+    sure = [torch.nn.functional.one_hot(higia_targets(target, cfg, lv), cfg.bins(lv)).float() * 30 for lv in range(3)]
+    lo, hi = head.interval(sure)
+    assert lo.item() < 3.0 < hi.item() and hi.item() - lo.item() == pytest.approx(1 / 9, abs=1e-5)
+    # torn between 2 and 4 at the coarse level: the interval must stretch over both
+    torn = [torch.full((1, 1, cfg.bins(lv)), -30.0) for lv in range(3)]
+    torn[0][0, 0, 1] = torn[0][0, 0, 3] = 30.0
+    torn[1][0, 0, 4] = torn[1][0, 0, 10] = 30.0
+    torn[2][0, 0, 13] = torn[2][0, 0, 31] = 30.0
+    lo, hi = head.interval(torn)
+    assert lo.item() <= 2.0 and hi.item() >= 4.0
+    mass = head.finest_mass(torn)
+    assert mass.sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_model_scores_inside_its_intervals_with_and_without_stems() -> None:
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    model = AestheticsModel(cfg).eval()
+    x = torch.randn(3, cfg.clip_frames, cfg.features) * 15 - 50
+    with torch.no_grad():
+        with_stems = model(x, x.flip(0), x * 0.5)
+        alone = model(x)
+        hidden = model(x, x.flip(0), x * 0.5, has_stems=torch.zeros(3, dtype=torch.bool))
+    for out in (with_stems, alone):
+        assert out["score"].shape == (3, len(OUTPUTS))
+        assert torch.all(out["lo"] <= out["score"] + 1e-6) and torch.all(out["score"] <= out["hi"] + 1e-6)
+    assert torch.allclose(alone["score"], hidden["score"])  # hidden stems = no stems
+    assert not torch.allclose(alone["score"], with_stems["score"])  # the stems do reach the fusion
+
+
+def test_the_mix_only_config_ignores_stems() -> None:
+    cfg = tiny_config(use_stems=False)
+    model = AestheticsModel(cfg).eval()
+    x = torch.randn(2, cfg.clip_frames, cfg.features) * 15 - 50
+    with torch.no_grad():
+        assert torch.allclose(model(x)["score"], model(x, -x, x + 3)["score"])
+
+
+@pytest.mark.parametrize("head", ["higia", "regression"])
+def test_training_steps_fit_noisy_against_clean_clips(head: str) -> None:
+    """Twenty steps on eight clips: clean tones score 5, tones under loud noise 1; the loss must fall
+    and the trained model must rank the clean ones above the noisy ones."""
+    torch.manual_seed(0)
+    cfg = tiny_config(head=head, dropout=0.0, stem_dropout=0.0)
+    rng = np.random.default_rng(0)
+    clips, targets = [], []
+    for i in range(8):
+        tone = _sine(220.0 * (1 + i % 4), 2.5, level=0.3)
+        noisy = i % 2 == 1
+        wave = tone + (0.3 * rng.standard_normal(len(tone)).astype(np.float32) if noisy else 0.0)
+        clips.append(log_mel(wave, cfg)[: cfg.clip_frames])
+        targets.append([1.0 if noisy else 5.0] * len(OUTPUTS))
+    x, y = torch.from_numpy(np.stack(clips)), torch.tensor(targets)
+    model = AestheticsModel(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(20):
+        loss = loss_fn(model(x), y, cfg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.6 * losses[0]
+    model.eval()
+    with torch.no_grad():
+        overall = model(x)["score"][:, -1]
+    assert overall[0::2].min() > overall[1::2].max()
+
+
+def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    feats = rng.integers(0, 85, size=(6, 3, 40, 76), dtype=np.uint8)
+    np.savez_compressed(data / "train-0.npz", features=feats, labels=np.array([[0, 0, 0, 0], [1, 0, 0, 0]] * 3, dtype=np.int8))
+    (data / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(6)], "scores": []}))
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "training/aesthetics_model/train.py", "--data", str(data), "--out", str(tmp_path / "w"),
+                           "--config", "tiny", "--epochs", "2", "--batch", "4", "--threads", "1", "--val-pieces", "1"],
+                          cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    log = json.loads((tmp_path / "w" / "train_log.json").read_text())
+    assert log["clips"] == 4 and log["pieces"] == 2 and log["val_pieces"] == 1 and len(log["loss"]) == 2
+    assert len(log["val_spearman"]) == 2 and log["best_epoch"] in (1, 2)
+    from musicgrammar.tools.aesthetics_model.api import load_model, score_audio
+
+    model = load_model(tmp_path / "w")
+    heard = score_audio(_sine(440.0, 3.0), 16000, model=model)
+    assert not heard.used_stems and 1.0 <= heard.interval[0] <= heard.overall <= heard.interval[1] <= 5.0
+    assert set(heard.dimensions) == {"harmony", "rhythm", "coherence", "audio_quality"}
+
+
+def test_the_shipped_model_hears_clipping_and_noise_in_a_rendered_chorale_phrase() -> None:
+    """8 s of four-part writing rendered with FluidSynth: driven into the clip or buried under noise
+    at 5 dB SNR, its audio quality and overall scores must fall well below the clean render's."""
+    pytest.importorskip("fluidsynth")
+    from musicgrammar.ontologies import Key, Meter, Note, Part, Score
+    from musicgrammar.tools.aesthetics_model.api import WEIGHTS_DIR, load_model, score_audio
+    from musicgrammar.tools.render import render_parts, timgm_soundfont
+
+    if not (WEIGHTS_DIR / "model.safetensors").is_file():
+        pytest.skip("no shipped weights")
+    soprano = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 72]
+    chords = [(55, 64, 48), (57, 65, 53), (59, 67, 55), (55, 64, 48)]
+    parts = [Part(id="s", instrument="oboe", role="lead", notes=[Note(pitch=p, start=float(i), duration=1.0) for i, p in enumerate(soprano)])]
+    for v, (name, inst) in enumerate((("t", "viola"), ("a", "viola"), ("b", "cello"))):
+        parts.append(Part(id=name, instrument=inst, role="harmony",
+                          notes=[Note(pitch=c[v] if v < 2 else c[2], start=4.0 * b, duration=4.0, velocity=70) for b, c in enumerate(chords)]))
+    score = Score(key=Key.parse("C major"), meter=Meter.parse("4/4"), tempo_bpm=120, bars=4, parts=parts)
+    stems, sr, _ = render_parts(score, timgm_soundfont(), 16000, tail_s=0.1, reverb=False)
+    stems = {k: v[: 8 * sr] for k, v in stems.items()}
+    mix = sum(stems.values())
+    mix = mix / np.abs(mix).max() * 0.7
+    model = load_model()
+    clean = score_audio(mix, sr, model=model)
+    clipped = score_audio(np.clip(mix * 16, -1, 1), sr, model=model)
+    noise = np.random.default_rng(0).standard_normal(len(mix)).astype(np.float32)
+    noisy = score_audio(mix + noise * np.sqrt(np.mean(mix**2) / 10 ** 0.5), sr, model=model)
+    for bad in (clipped, noisy):
+        assert clean.dimensions["audio_quality"]["score"] - bad.dimensions["audio_quality"]["score"] > 2.0
+        assert clean.overall > bad.overall

@@ -1,0 +1,209 @@
+"""Training and held-out data for the aesthetics model: graded degradations of rendered Bach chorales.
+
+Per chorale (music21 corpus, public domain): an 8-second window of whole bars at the tempo that makes
+those bars last exactly 8 s (100-160 BPM), random GM instruments for the soprano (the lead) and the
+lower voices (the accompaniment), a random soundfont (FluidR3_GM when installed, else TimGM6mb) and
+reverb on or off. From that clean clip come 17 clips: the clean one (grade 0) and, for each judged
+dimension and grade 1..4, one degradation of a kind drawn for that dimension (corrupt.py). Every
+score-level variant is rendered in one FluidSynth pass (the variants' parts side by side in one Score),
+so a piece costs one soundfont load. Features (semitone and mel band levels, uint8) of the mix, the lead stem and the
+accompaniment (the sum of the other stems); labels: the grade of each dimension (0 where untouched).
+
+Chorales whose corpus path hashes into the held-out bucket (1 in 8) only ever appear in the held-out
+set; for those the mix audio and each clip's score are kept too, so the benchmark can run the rule
+judge and the loss-profile signal on the very same clips.
+
+    python training/aesthetics_model/build_data.py --out .cache/aesthetics_data --shard 0/2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from training.aesthetics_model.corrupt import GRADES, KINDS, Kind, corrupt_audio, corrupt_score  # noqa: E402
+from training.codec.render_data import heldout_piece  # noqa: E402
+
+from musicgrammar.ontologies import Note, Part, Score  # noqa: E402
+from musicgrammar.ontologies.instrumentation import Role  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import DIMENSIONS, cpu_config  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import log_mel, to_uint8  # noqa: E402
+
+LICENCE = "public domain (J. S. Bach chorales, music21 corpus)"
+HELDOUT_EVERY = 8
+CLIP_SECONDS = 8.0
+LEADS = ("flute", "oboe", "clarinet", "violin", "trumpet", "soprano_sax", "recorder", "english_horn", "vibraphone")
+ACCOMPANIMENTS = ("string_ensemble_1", "church_organ", "acoustic_grand_piano", "french_horn", "bassoon", "cello",
+                  "choir_aahs", "acoustic_guitar_nylon", "electric_piano_1", "viola", "reed_organ", "trombone")
+BASSES = ("cello", "contrabass", "acoustic_bass", "bassoon", "tuba", "church_organ", "acoustic_grand_piano")
+
+
+def chorale_paths() -> list[str]:
+    from music21 import corpus
+
+    return [str(p) for p in corpus.chorales.Iterator(returnType="filename")]
+
+
+def clip_of(score: Score, rng: random.Random) -> Score | None:
+    """A window of whole bars lasting CLIP_SECONDS at a tempo in 100-160 BPM, instruments reassigned;
+    None when the piece is too short or has too few lead notes in every candidate window."""
+    bar_q = score.bar_quarters
+    choices = [bars for bars in range(2, 12) if 100 <= bars * bar_q * 60 / CLIP_SECONDS <= 160]
+    if not choices:
+        return None
+    bars = rng.choice(choices)
+    tempo = bars * bar_q * 60 / CLIP_SECONDS
+    starts = list(range(0, score.bars - bars + 1))
+    if not starts:
+        return None
+    lead = score.lead()
+    rng.shuffle(starts)
+    for first in starts[:4]:
+        lo, hi = first * bar_q, (first + bars) * bar_q
+        if lead is None or sum(lo <= n.start < hi for n in lead.notes) < 4:
+            continue
+        same = rng.random() < 0.4
+        acc_choice = rng.choice(ACCOMPANIMENTS)
+        velocity = rng.uniform(0.7, 1.2)
+        parts = []
+        pitched = [p for p in score.parts if not p.is_drum]
+        for index, part in enumerate(pitched):
+            if part is lead:
+                instrument, role = rng.choice(LEADS), Role.LEAD
+            elif index == len(pitched) - 1:
+                instrument, role = (acc_choice if same else rng.choice(BASSES)), Role.BASS
+            else:
+                instrument, role = (acc_choice if same else rng.choice(ACCOMPANIMENTS)), Role.HARMONY
+            notes = [Note(pitch=n.pitch, start=n.start - lo, duration=min(n.duration, hi - n.start),
+                          velocity=int(min(127, max(20, n.velocity * velocity))))
+                     for n in part.notes if lo <= n.start < hi]
+            parts.append(Part(id=f"p{index}", instrument=instrument, role=role, notes=notes))
+        return Score(title=score.title, key=score.key, meter=score.meter, tempo_bpm=tempo, bars=bars, parts=parts)
+    return None
+
+
+def variants(rng: random.Random) -> list[tuple[Kind | None, int]]:
+    """The clean clip, then per grade and dimension one degradation of a randomly drawn kind."""
+    out: list[tuple[Kind | None, int]] = [(None, 0)]
+    for grade in GRADES:
+        for dim in DIMENSIONS:
+            out.append((rng.choice([k for k in KINDS if k.dimension == dim]), grade))
+    return out
+
+
+def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: random.Random, soundfont: Path,
+                    reverb: bool, sr: int) -> list[tuple[Score, np.ndarray, dict[str, np.ndarray]]]:
+    """(score, mix, stems) per planned variant, all CLIP_SECONDS long, mix == sum(stems)."""
+    from musicgrammar.tools.render import render_parts
+
+    scores = [clip if kind is None or kind.level == "audio" else corrupt_score(clip, kind, grade, rng)
+              for kind, grade in plan]
+    rendered_at = [i for i, (kind, _) in enumerate(plan) if kind is None or kind.level == "score"]
+    combo = clip.model_copy(update={"parts": [p.model_copy(update={"id": f"v{i}_{p.id}"})
+                                              for i in rendered_at for p in scores[i].parts if p.notes]})
+    waves, _, _ = render_parts(combo, soundfont, sr, tail_s=0.05, reverb=reverb)
+    n = int(CLIP_SECONDS * sr)
+    clean_peak = max(float(np.max(np.abs(sum(waves[f"v0_{p.id}"][:n] for p in clip.parts if p.notes)))), 1e-6)
+    gain = rng.uniform(0.3, 0.9) / clean_peak  # one gain per piece: the variants keep their relative level
+    silent = np.zeros(n, dtype=np.float32)
+    rendered: dict[int, dict[str, np.ndarray]] = {
+        i: {p.id: waves[f"v{i}_{p.id}"][:n] * gain if p.notes else silent for p in scores[i].parts} for i in rendered_at}
+    lead_id = clip.lead().id  # type: ignore[union-attr]
+    out = []
+    for i, (kind, grade) in enumerate(plan):
+        if kind is not None and kind.level == "audio":
+            stems = rendered[0]
+            mix, stems = corrupt_audio(np.sum(np.stack(list(stems.values())), axis=0), stems, sr, kind, grade, rng, lead_id)
+        else:
+            stems = rendered[i]
+            mix = np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
+        out.append((scores[i], mix, stems))
+    return out
+
+
+def stream_features(mix: np.ndarray, stems: dict[str, np.ndarray], lead_id: str, cfg) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """(3, frames, features) uint8: mix, lead, accompaniment."""
+    acc = np.sum(np.stack([w for k, w in stems.items() if k != lead_id]), axis=0)
+    return np.stack([to_uint8(log_mel(x, cfg)) for x in (mix, stems[lead_id], acc)])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--shard", default="0/1", help="i/n: this process builds every n-th chorale from the i-th")
+    ap.add_argument("--train-pieces", type=int, default=200, help="cap on training chorales (all shards together)")
+    ap.add_argument("--heldout-pieces", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--splits", default="heldout,train", help="which splits to build, comma-separated")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    from music21 import corpus
+
+    from musicgrammar.tools.io import load_score
+    from musicgrammar.tools.render import FLUIDR3, timgm_soundfont
+
+    shard, shards = (int(x) for x in args.shard.split("/"))
+    cfg = cpu_config()
+    soundfonts = [timgm_soundfont()] + ([FLUIDR3] if FLUIDR3.is_file() else [])
+    paths = chorale_paths()
+    heldout = [p for p in paths if heldout_piece(p, HELDOUT_EVERY)][: args.heldout_pieces]
+    train = [p for p in paths if not heldout_piece(p, HELDOUT_EVERY)][: args.train_pieces]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for split, pieces in (("heldout", heldout), ("train", train)):
+        if split not in args.splits.split(","):
+            continue
+        feats, labels, meta, mixes, scores = [], [], [], [], []
+        started = time.time()
+        mine = pieces[shard::shards]
+        for count, rel in enumerate(mine):
+            if args.max_minutes and time.time() - started > 60 * args.max_minutes:
+                print(f"{split} shard {shard}: time budget spent after {count} pieces", flush=True)
+                break
+            rng = random.Random(f"{args.seed}:{rel}")
+            try:
+                work = corpus.getWork(rel)
+                source = load_score(work[0] if isinstance(work, list) else work)
+            except Exception as exc:  # a corpus file that does not convert: skip it, say so
+                print(f"skip {rel}: {type(exc).__name__}: {exc}", flush=True)
+                continue
+            clip = clip_of(source, rng)
+            if clip is None:
+                print(f"skip {rel}: no usable 8 s window", flush=True)
+                continue
+            soundfont, reverb = rng.choice(soundfonts), rng.random() < 0.5
+            plan = variants(rng)
+            for (kind, grade), (score, mix, stems) in zip(plan, render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate)):
+                feats.append(stream_features(mix, stems, clip.lead().id, cfg))  # type: ignore[union-attr]
+                labels.append([grade if kind is not None and kind.dimension == d else 0 for d in DIMENSIONS])
+                meta.append({"piece": rel, "kind": kind.name if kind else "clean", "grade": grade, "soundfont": soundfont.name,
+                             "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "licence": LICENCE})
+                if split == "heldout":
+                    mixes.append(np.clip(mix * 32767, -32768, 32767).astype(np.int16))
+                    scores.append(score.model_dump_json())
+            if (count + 1) % 10 == 0:
+                print(f"{split} shard {shard}: {count + 1}/{len(mine)} pieces, {len(feats)} clips, "
+                      f"{time.time() - started:.0f} s", flush=True)
+        stem = args.out / f"{split}-{shard}"
+        tmp = stem.with_suffix(".tmp.npz")
+        extra = {"mix": np.stack(mixes)} if mixes else {}
+        np.savez_compressed(tmp, features=np.stack(feats), labels=np.asarray(labels, dtype=np.int8), **extra)
+        os.replace(tmp, stem.with_suffix(".npz"))
+        stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "scores": scores}))
+        print(f"{split} shard {shard}: {len(feats)} clips from {len({m['piece'] for m in meta})} pieces in {time.time() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Train the aesthetics model on the precomputed feature clips of build_data.py (no rendering here).
+
+Targets on the 1-5 scale: each dimension 5 - its degradation grade; overall 5 - the largest grade.
+AdamW with a linear warm-up and cosine decay; stems are hidden from a share of the examples
+(config.stem_dropout) so that the model also judges a mix alone. Writes config.json,
+model.safetensors and train_log.json into --out.
+
+    python training/aesthetics_model/train.py --data .cache/aesthetics_data --config cpu --out .cache/aesthetics_cpu
+    python training/aesthetics_model/train.py ... --mix-only      # ablation: no stems, no cross-attention
+    python training/aesthetics_model/train.py ... --head regression  # ablation: plain MSE regression
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
+
+__all__ = ["load_split", "targets_from_grades", "train", "validate", "save"]
+
+
+def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """All shards of a split: features (N, 3, T, features) uint8, grades (N, 4) int8, meta records."""
+    files = sorted(data.glob(f"{split}-*.npz"))
+    if not files:
+        raise SystemExit(f"no {split}-*.npz in {data}: run build_data.py first")
+    feats, grades, meta = [], [], []
+    for f in files:
+        with np.load(f) as z:
+            feats.append(z["features"])
+            grades.append(z["labels"])
+        meta += json.loads(f.with_suffix(".json").read_text())["meta"]
+    return np.concatenate(feats), np.concatenate(grades), meta
+
+
+def targets_from_grades(grades: np.ndarray) -> np.ndarray:
+    """(N, 4) grades 0..4 -> (N, 5) scores 1..5: the four dimensions, then overall (worst dimension)."""
+    g = grades.astype(np.float32)
+    return np.concatenate([5.0 - g, 5.0 - g.max(axis=1, keepdims=True)], axis=1)
+
+
+def _crop(x: torch.Tensor, frames: int) -> torch.Tensor:
+    """(B, S, T, M) -> (B, S, frames, M): a random window when T > frames (tiny configs), floor-padded when shorter."""
+    t = x.shape[2]
+    if t > frames:
+        start = int(torch.randint(0, t - frames + 1, ()).item())
+        return x[:, :, start : start + frames]
+    if t < frames:
+        return torch.nn.functional.pad(x, (0, 0, 0, frames - t), value=DB_FLOOR)
+    return x
+
+
+def _dequantize(q: torch.Tensor) -> torch.Tensor:
+    return q.float() * (-DB_FLOOR / LEVELS) + DB_FLOOR
+
+
+@torch.no_grad()
+def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces: list[str], batch: int) -> float:
+    """Mean over validation pieces of Spearman(predicted overall, worst grade); lower (towards -1) is better."""
+    from scipy.stats import spearmanr
+
+    model.eval()
+    scores = []
+    for i in range(0, len(x), batch):
+        db = _crop(_dequantize(x[i : i + batch]), model.cfg.clip_frames)
+        scores.append(model(db[:, 0], db[:, 1], db[:, 2])["score"][:, -1].cpu().numpy())  # type: ignore[index]
+    model.train()
+    pred, worst = np.concatenate(scores), grades.max(axis=1)
+    rhos = []
+    for piece in sorted(set(pieces)):
+        idx = [j for j, p in enumerate(pieces) if p == piece]
+        if np.ptp(pred[idx]) > 0:
+            rhos.append(spearmanr(pred[idx], worst[idx]).statistic)
+    return float(np.mean(rhos)) if rhos else 0.0
+
+
+def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
+          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0) -> dict:
+    """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
+    every epoch, and the weights of the epoch with the best validation Spearman are the ones saved."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    feats, grades, meta = load_split(data, "train")
+    if limit:
+        feats, grades, meta = feats[:limit], grades[:limit], meta[:limit]
+    names = list(dict.fromkeys(m["piece"] for m in meta))
+    if val_pieces >= len(names):
+        raise SystemExit(f"--val-pieces {val_pieces} leaves nothing to train on ({len(names)} pieces)")
+    held = set(names[len(names) - val_pieces :]) if val_pieces else set()
+    is_val = np.array([m["piece"] in held for m in meta])
+    x_val = torch.from_numpy(feats[is_val]).to(device)
+    val_grades, val_names = grades[is_val], [m["piece"] for m in meta if m["piece"] in held]
+    feats, grades, meta = feats[~is_val], grades[~is_val], [m for m in meta if m["piece"] not in held]
+    x = torch.from_numpy(feats).to(device)  # uint8 on the device; dequantized per batch
+    y = torch.from_numpy(targets_from_grades(grades)).to(device)
+    model = AestheticsModel(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(x) / batch)
+    total = epochs * steps_per_epoch
+    warmup = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
+    log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta}),
+                 "val_pieces": len(held), "val_spearman": [],
+                 "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device,
+                 "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
+    started = time.time()
+    best: tuple[float, int, dict] = (float("inf"), 0, {})
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x), device=device)
+        running, seen = 0.0, 0
+        for i in range(0, len(x), batch):
+            idx = order[i : i + batch]
+            db = _crop(_dequantize(x[idx]), cfg.clip_frames)
+            has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
+            out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
+            loss = loss_fn(out_, y[idx], cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            running += loss.item() * len(idx)
+            seen += len(idx)
+        log["loss"].append(round(running / seen, 4))
+        note = ""
+        if held:
+            rho = validate(model, x_val, val_grades, val_names, batch)
+            log["val_spearman"].append(round(rho, 4))
+            if rho < best[0]:
+                best = (rho, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+            note = f", validation Spearman {rho:.3f}"
+        print(f"epoch {epoch + 1}/{epochs} loss {running / seen:.4f}{note} ({time.time() - started:.0f} s)", flush=True)
+        if max_minutes and time.time() - started > 60 * max_minutes:
+            print(f"time budget of {max_minutes:g} min spent after epoch {epoch + 1}", flush=True)
+            break
+    log["train_seconds"] = round(time.time() - started, 1)
+    if held:
+        model.load_state_dict(best[2])
+        log["best_epoch"], log["best_val_spearman"] = best[1], round(best[0], 4)
+    save(model.cpu(), out, log)
+    return log
+
+
+def save(model: AestheticsModel, out: Path, log: dict) -> None:
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(model.cfg.to_dict(), indent=1))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / "model.safetensors"))
+    (out / "train_log.json").write_text(json.dumps(log, indent=1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--config", choices=("tiny", "cpu", "accelerator"), default="cpu")
+    ap.add_argument("--mix-only", action="store_true", help="ablation: the mix alone, no cross-attention")
+    ap.add_argument("--head", choices=("higia", "regression"), default="higia")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N clips (smoke tests)")
+    ap.add_argument("--val-pieces", type=int, default=20, help="training pieces set aside to pick the best epoch")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch that passes this budget")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
+    cfg = getattr(configs, f"{args.config}_config")(**overrides)
+    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes)
+    log["command"] = " ".join(sys.argv)
+    (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
+    print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()
