@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "ask",  # ask (audio question answering)
 )
 
 for _name in COMMAND_MODULES:
