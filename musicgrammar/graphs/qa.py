@@ -2,8 +2,8 @@
 
 The state is typed (Pydantic) and every node appends a trace record (node, hop, seconds, what it
 found). Retrieval is bounded: at most ``MAX_HOPS`` hops, each trying something not tried before
-(the heard top line, the top line with repeated fragments merged, the composer's facts, the works
-sharing the tune); the reasoner stops as soon as the question's kind has what it needs, or when
+(the tunes of the library inside all the heard notes, the heard top line, the composer's facts, the
+works sharing the tune); the reasoner stops as soon as the question's kind has what it needs, or when
 nothing new is left to try, and then the answer says what it could not tell.
 """
 
@@ -56,6 +56,7 @@ class QAContext:
     store: Any = None
     store_loader: Callable[[], Any] | None = None
     answerer: Callable[[QAState], Answer] | None = None  # None: the offline engine
+    analyses: dict[str, AudioAnalysis] | None = None  # a dict here reuses analyses of one file across questions
     extras: dict[str, Any] = field(default_factory=dict)
 
     def get_store(self) -> Any:
@@ -85,7 +86,10 @@ def _analyse(state: QAState, ctx: QAContext) -> dict[str, Any]:
     evidence = [f"question read as '{reading.kind.value}' (similarity {reading.similarity:.2f})"]
     analysis = None
     if state.audio is not None:
-        analysis = analyse_audio(state.audio)
+        cached = ctx.analyses.get(state.audio) if ctx.analyses is not None else None
+        analysis = cached or analyse_audio(state.audio)
+        if ctx.analyses is not None:
+            ctx.analyses[state.audio] = analysis
         if analysis.silent:
             evidence.append(f"heard {analysis.duration_s:.1f} s of silence ({analysis.rms_dbfs:.0f} dBFS)")
         else:
@@ -112,7 +116,7 @@ def _next_strategy(state: QAState) -> str | None:
     if not wants_work or state.analysis is None or state.analysis.silent:
         return None
     if know.identified is None:
-        for strategy in ("melody", "melody_merged"):
+        for strategy in ("polyphony", "melody"):
             if strategy not in state.tried:
                 return strategy
         return None
@@ -124,9 +128,8 @@ def _next_strategy(state: QAState) -> str | None:
 
 
 def _retrieve(state: QAState, ctx: QAContext) -> dict[str, Any]:
-    from musicgrammar.retrieval_corpus.audio_search import match_melody, same_melody
+    from musicgrammar.retrieval_corpus.audio_search import match_melody, match_polyphony, same_melody
     from musicgrammar.retrieval_corpus.facts import composer_facts
-    from musicgrammar.tools.listen.features import merge_repeats
 
     strategy = _next_strategy(state)
     if strategy is None:
@@ -135,20 +138,21 @@ def _retrieve(state: QAState, ctx: QAContext) -> dict[str, Any]:
     evidence: list[str] = []
     trace: dict[str, Any] = {"strategy": strategy}
     assert state.analysis is not None  # _next_strategy checked it
-    if strategy in ("melody", "melody_merged"):
-        line = state.analysis.melody if strategy == "melody" else merge_repeats(state.analysis.melody)
-        match = match_melody(line, ctx.get_store())
+    if strategy in ("polyphony", "melody"):
+        if strategy == "polyphony":
+            match, label, size = match_polyphony(state.analysis.heard, ctx.get_store()), "all heard notes", len(state.analysis.heard)
+        else:
+            match, label, size = match_melody(state.analysis.melody, ctx.get_store()), "top line", len(state.analysis.melody)
         trace.update(hits=[(h.id, round(float(h.score or 0), 3)) for h in match.hits], margin=round(match.margin, 3))
-        label = "top line" if strategy == "melody" else "top line with repeated fragments merged"
         if match.best is not None:
-            evidence.append(f"melody search ({label}, {len(line)} notes): best {match.best.id} '{match.best.title}' "
+            evidence.append(f"melody search ({label}, {size} notes): best {match.best.id} '{match.best.title}' "
                             f"score {match.score:.2f}, lead {match.margin:.2f}")  # fmt: skip
         else:
             evidence.append(f"melody search ({label}): no match")
-        if match.score > know.match:
+        if know.identified is None and match.best is not None and is_identified(match.score, match.margin):
+            know.identified, know.match, know.margin = match.best, match.score, match.margin
+        elif know.identified is None and match.score > know.match:
             know.match, know.margin = match.score, match.margin
-            if match.best is not None and is_identified(match.score, match.margin):
-                know.identified = match.best
     elif strategy == "composer_facts":
         work = know.identified
         know.composer = composer_facts(work.composer if work else None)
@@ -208,7 +212,16 @@ _GRAPH: Any = None
 def ask(question: str, audio: str | Path | None = None, piece: PieceFacts | None = None, retrieval: bool = True,
         context: QAContext | None = None, trace_path: Path | None = None) -> QAState:  # fmt: skip
     """Answer one question about an audio file and/or a generated piece; returns the final state."""
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.tools.listen.audio import check_audio_file
+
     global _GRAPH
+    if not question.strip():  # cheap checks first: nothing is loaded for a mistake
+        raise UserInputError("the question is empty", field="QUESTION")
+    if audio is not None:
+        check_audio_file(audio)
+    if audio is None and piece is None:
+        raise UserInputError("nothing to listen to: give an audio file, a run folder or a composition.json", field="AUDIO")
     if _GRAPH is None:
         _GRAPH = build_qa_graph()
     state = QAState(question=question, audio=str(audio) if audio else None, piece=piece, retrieval=retrieval)

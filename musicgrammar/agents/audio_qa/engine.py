@@ -18,9 +18,9 @@ from musicgrammar.tools.listen.features import AudioAnalysis
 __all__ = ["MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
            "source_of"]  # fmt: skip
 
-MIN_MATCH = 0.30  # melody-search score (1.0 = the excerpt occurs exactly) needed to name a work
-MIN_MARGIN = 0.05  # ... and its lead over the next different work
-SURE_MATCH = 0.60  # above this the margin does not matter
+MIN_MATCH = 0.35  # melody-search score (1.0 = the excerpt occurs exactly) needed to name a work
+MIN_MARGIN = 0.10  # ... and its lead over the next different work
+SURE_MATCH = 0.80  # above this the margin does not matter
 
 
 class PieceFacts(BaseModel):

@@ -15,11 +15,10 @@ import numpy as np
 from musicgrammar.errors import UserInputError
 from musicgrammar.tools.analysis import to_mono
 
-__all__ = ["ANALYSIS_SR", "MAX_ANALYSIS_S", "AUDIO_SUFFIXES", "LoadedAudio", "load_audio"]
+__all__ = ["ANALYSIS_SR", "MAX_ANALYSIS_S", "LoadedAudio", "check_audio_file", "load_audio"]
 
 ANALYSIS_SR = 22050  # the rate basic-pitch and the librosa features expect
 MAX_ANALYSIS_S = 120.0  # decoded at most; longer files are analysed on their first two minutes
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,8 @@ class LoadedAudio:
         return self.file_duration_s > self.analysed_s + 0.05
 
 
-def load_audio(path: str | Path, max_seconds: float = MAX_ANALYSIS_S, sr: int = ANALYSIS_SR) -> LoadedAudio:
-    """Decode at most `max_seconds` of `path` to mono at `sr`; one-line UserInputError for anything unusable."""
+def check_audio_file(path: str | Path) -> float:
+    """The file's duration in seconds if libsndfile can read it; a one-line UserInputError if not."""
     import soundfile as sf
 
     p = Path(path)
@@ -56,6 +55,16 @@ def load_audio(path: str | Path, max_seconds: float = MAX_ANALYSIS_S, sr: int = 
                              path=str(p)) from exc  # fmt: skip
     if info.frames <= 0 or info.samplerate <= 0:
         raise UserInputError("the audio file holds no samples", path=str(p))
+    return info.frames / info.samplerate
+
+
+def load_audio(path: str | Path, max_seconds: float = MAX_ANALYSIS_S, sr: int = ANALYSIS_SR) -> LoadedAudio:
+    """Decode at most `max_seconds` of `path` to mono at `sr`; one-line UserInputError for anything unusable."""
+    import soundfile as sf
+
+    p = Path(path)
+    check_audio_file(p)
+    info = sf.info(str(p))
     frames = int(min(info.frames, max_seconds * info.samplerate))
     try:
         data, native_sr = sf.read(str(p), frames=frames, dtype="float32", always_2d=True)

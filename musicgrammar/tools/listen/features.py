@@ -7,6 +7,7 @@ detected first: a silent file gets an analysis that says so instead of numbers m
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,13 @@ from musicgrammar.tools.analysis import SILENCE_DB, rms_dbfs
 from musicgrammar.tools.listen.audio import LoadedAudio, load_audio
 from musicgrammar.tools.listen.transcribe import TranscribedNote, transcribe
 
-__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "top_line", "voice_count", "estimate_meter", "merge_repeats"]
+__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "top_line", "voice_count", "estimate_meter"]
 
 _HOP = 512
 _CHORD_TOLERANCE_S = 0.06  # onsets closer than this belong to one chord (transcription jitter)
-_MIN_AMPLITUDE = 0.2  # quieter transcribed notes are mostly overtones and reverb
+_MIN_AMPLITUDE = 0.2
+_CLEAR_AMPLITUDE = 0.5
+_OVERTONE_LAG_S = 0.25  # an overtone can surface a little after its note's attack (breathy winds)  # quieter transcribed notes are mostly overtones and reverb
 
 
 class AudioAnalysis(BaseModel):
@@ -41,6 +44,7 @@ class AudioAnalysis(BaseModel):
     highest: int | None = None
     notes: int = 0
     melody: list[tuple[int, float, float]] = Field(default_factory=list, description="Top line: (pitch, onset s, duration s).")
+    heard: list[tuple[int, float]] = Field(default_factory=list, description="Every transcribed note: (pitch, onset s).")
 
     @property
     def meter(self) -> str | None:
@@ -82,20 +86,8 @@ def _upper_envelope(line: list[tuple[int, float, float]], window: int = 5, drop:
     return kept
 
 
-def merge_repeats(line: list[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
-    """The line with each run of one repeated pitch merged into one note. Transcription splits a
-    sustained (decaying) note into fragments; merging removes those, at the cost of real repeats."""
-    merged: list[tuple[int, float, float]] = []
-    for pitch, onset, dur in line:
-        if merged and merged[-1][0] == pitch:
-            merged[-1] = (pitch, merged[-1][1], onset + dur - merged[-1][1])
-        else:
-            merged.append((pitch, onset, dur))
-    return merged
-
-
 def voice_count(notes: list[TranscribedNote], duration_s: float, rate: float = 20.0) -> int:
-    """How many notes usually sound together: the 75th percentile of the count over frames that sound."""
+    """How many notes usually sound together: the median count over the frames where something sounds."""
     if not notes:
         return 0
     frames = int(np.ceil(duration_s * rate)) + 1
@@ -103,7 +95,22 @@ def voice_count(notes: list[TranscribedNote], duration_s: float, rate: float = 2
     for n in notes:
         count[int(n.start * rate): max(int(n.start * rate) + 1, int(n.end * rate))] += 1
     sounding = count[count > 0]
-    return int(np.round(np.percentile(sounding, 75))) if sounding.size else 0
+    return int(np.round(np.median(sounding))) if sounding.size else 0
+
+
+def _without_overtones(notes: list[TranscribedNote]) -> list[TranscribedNote]:
+    """Notes that are not the transcribed overtone of a louder note struck with them or just before
+    (an octave, a twelfth or two octaves above it): those are one voice, not two."""
+    kept = []
+    for note in notes:
+        overtone = any(
+            other.amplitude > note.amplitude and note.pitch - other.pitch in (12, 19, 24)
+            and -_CHORD_TOLERANCE_S < note.start - other.start < _OVERTONE_LAG_S
+            for other in notes
+        )  # fmt: skip
+        if not overtone:
+            kept.append(note)
+    return kept
 
 
 def estimate_meter(y: np.ndarray, sr: int, beat_frames: np.ndarray) -> int | None:
@@ -147,12 +154,15 @@ def analyse_loaded(audio: LoadedAudio) -> AudioAnalysis:
         return AudioAnalysis(silent=True, **base)
     tempo, beat_frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=_HOP, units="frames")
     tempo_bpm = float(np.atleast_1d(tempo)[0]) if beat_frames.size >= 4 else None
-    notes = [n for n in transcribe(y, sr) if n.amplitude >= _MIN_AMPLITUDE]
+    notes = _without_overtones([n for n in transcribe(y, sr) if n.amplitude >= _MIN_AMPLITUDE])
     key = None
     if len(notes) >= 8:
         as_notes = [Note(pitch=n.pitch, start=n.start, duration=n.duration) for n in notes]
         key = str(estimate_key(as_notes))
-    pitches = [n.pitch for n in notes]
+    # the register: lowest and highest clear pitches heard at least twice (faint or one-off notes are
+    # mostly overtones and transcription errors)
+    counts = Counter(n.pitch for n in notes if n.amplitude >= _CLEAR_AMPLITUDE) or Counter(n.pitch for n in notes)
+    pitches = [p for p, c in counts.items() if c >= 2] or list(counts)
     return AudioAnalysis(
         silent=False,
         tempo_bpm=round(tempo_bpm, 1) if tempo_bpm else None,
@@ -164,6 +174,7 @@ def analyse_loaded(audio: LoadedAudio) -> AudioAnalysis:
         highest=max(pitches) if pitches else None,
         notes=len(notes),
         melody=[(p, round(o, 4), round(d, 4)) for p, o, d in top_line(notes)],
+        heard=[(n.pitch, round(n.start, 4)) for n in notes],
         **base,
     )
 
