@@ -287,6 +287,12 @@ def _table(args, items, results, cold, warm_times) -> list[str]:  # type: ignore
             hits = [ok for k, ok, _ in results[mode] if k == kind]
             cells.append(f"{sum(hits)}/{len(hits)}")
         lines.append(f"| {kind} | {row[0]} | {cells[0]} | {cells[1]} |")
+    for texture, chorale in (("folk tunes (one voice)", False), ("Bach chorales (four parts)", True)):
+        cells = []
+        for mode in ("retrieval", "no_retrieval"):
+            hits = [ok for (k, ok, _), it in zip(results[mode], _question_items(items)) if (it.parts == 4) == chorale]
+            cells.append(f"{sum(hits)}/{len(hits)} ({sum(hits) / max(1, len(hits)):.0%})")
+        lines.append(f"| *{texture}* | {len(hits)} | {cells[0]} | {cells[1]} |")
     lines.append(f"| **all** | {n} | **{acc['retrieval']:.0%}** | **{acc['no_retrieval']:.0%}** |")
     lines += ["", "Error classes (count of questions):", "", "| class | with retrieval | `--no-retrieval` |", "|---|---:|---:|"]
     classes = Counter(c for _, _, c in results["retrieval"]), Counter(c for _, _, c in results["no_retrieval"])
@@ -296,6 +302,11 @@ def _table(args, items, results, cold, warm_times) -> list[str]:  # type: ignore
               f"MiniLM, ONNX, numba) {cold:.1f} s; warm (in-process, analysis + graph) median {statistics.median(warm_times):.1f} s "
               f"(min {min(warm_times):.1f}, max {max(warm_times):.1f}, {len(warm_times)} clips)."]  # fmt: skip
     return lines
+
+
+def _question_items(items):  # type: ignore[no-untyped-def]
+    """The item of every question, in the order the questions were asked."""
+    return [it for it in items for _ in it.questions]
 
 
 def _dur(items) -> str:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ _HOP = 512
 _CHORD_TOLERANCE_S = 0.06  # onsets closer than this belong to one chord (transcription jitter)
 _MIN_AMPLITUDE = 0.2
 _CLEAR_AMPLITUDE = 0.5
+_OVERTONE_RATIO = 0.6  # a doubled voice is about as loud as the voice it doubles; an overtone is much quieter
 _OVERTONE_LAG_S = 0.25  # an overtone can surface a little after its note's attack (breathy winds)  # quieter transcribed notes are mostly overtones and reverb
 
 
@@ -99,12 +100,12 @@ def voice_count(notes: list[TranscribedNote], duration_s: float, rate: float = 2
 
 
 def _without_overtones(notes: list[TranscribedNote]) -> list[TranscribedNote]:
-    """Notes that are not the transcribed overtone of a louder note struck with them or just before
-    (an octave, a twelfth or two octaves above it): those are one voice, not two."""
+    """Notes that are not the transcribed overtone of a much louder note struck with them or just
+    before (an octave, a twelfth or two octaves above it): those are one voice, not two."""
     kept = []
     for note in notes:
         overtone = any(
-            other.amplitude > note.amplitude and note.pitch - other.pitch in (12, 19, 24)
+            note.amplitude < _OVERTONE_RATIO * other.amplitude and note.pitch - other.pitch in (12, 19, 24)
             and -_CHORD_TOLERANCE_S < note.start - other.start < _OVERTONE_LAG_S
             for other in notes
         )  # fmt: skip
