@@ -22,10 +22,11 @@ __all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "top_line", "voic
 
 _HOP = 512
 _CHORD_TOLERANCE_S = 0.06  # onsets closer than this belong to one chord (transcription jitter)
-_MIN_AMPLITUDE = 0.2
-_CLEAR_AMPLITUDE = 0.5
-_OVERTONE_RATIO = 0.6  # a doubled voice is about as loud as the voice it doubles; an overtone is much quieter
-_OVERTONE_LAG_S = 0.25  # an overtone can surface a little after its note's attack (breathy winds)  # quieter transcribed notes are mostly overtones and reverb
+_MIN_AMPLITUDE = 0.2  # quieter transcribed notes are mostly overtones and reverb
+_CLEAR_AMPLITUDE = 0.5  # notes this loud define the register
+_OVERTONE_RATIO = 0.7  # a doubled voice is about as loud as the voice it doubles; an overtone is much quieter
+_OVERTONE_LAG_S = 0.25  # an overtone can surface a little after its note's attack (breathy winds)
+_OVERTONE_LEAD_S = 0.15  # ... or a little before it, when the fundamental's onset is detected late (low notes)
 
 
 class AudioAnalysis(BaseModel):
@@ -106,7 +107,7 @@ def _without_overtones(notes: list[TranscribedNote]) -> list[TranscribedNote]:
     for note in notes:
         overtone = any(
             note.amplitude < _OVERTONE_RATIO * other.amplitude and note.pitch - other.pitch in (12, 19, 24)
-            and -_CHORD_TOLERANCE_S < note.start - other.start < _OVERTONE_LAG_S
+            and -_OVERTONE_LEAD_S < note.start - other.start < _OVERTONE_LAG_S
             for other in notes
         )  # fmt: skip
         if not overtone:
