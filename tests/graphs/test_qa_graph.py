@@ -138,3 +138,16 @@ def test_ask_command_bad_input_is_one_line(tmp_path: Path, capsys: pytest.Captur
         main(["ask", str(target), question])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and message in err and err.count("\n") == 1
+
+
+def test_questions_about_a_generated_piece_are_answered_from_its_design() -> None:
+    from musicgrammar.commands.ask import resolve_target
+    from musicgrammar.graphs.qa import ask
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "chorale_g_minor.json"
+    audio, piece = resolve_target(example)
+    assert audio is None and piece is not None  # no mix.wav beside it: the design is the only source
+    key = ask("What key is it in?", piece=piece).answer
+    assert key.answer == "G minor" and key.sources[0].id == str(example)
+    parts = ask("How many parts does the full score have?", piece=piece).answer
+    assert parts.answer == "4" and parts.hops == 0

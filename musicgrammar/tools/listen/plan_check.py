@@ -1,6 +1,8 @@
 """The plan-to-audio check: listen to a rendered mix and compare it with the score it was rendered
-from (key, tempo, meter, duration, every part audible). A mismatch is a `Finding` that the design
-loop feeds to its next pass, the same way validator and critic findings are.
+from (key, tempo, meter, duration, every part audible). A mismatch is a `Finding`; key, duration and
+inaudible parts are warnings that the design loop feeds to its next pass, the same way validator and
+critic findings are. Tempo and meter findings are recorded as info only: the beat tracker is not
+reliable enough on slow, legato music to steer a design (see benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def check_render(score: Score, analysis: AudioAnalysis, stems: dict[str, np.ndar
         ratio = analysis.tempo_bpm / score.tempo_bpm
         if not any(abs(ratio / k - 1.0) <= TEMPO_TOLERANCE for k in (0.5, 1.0, 2.0)):
             findings.append(_finding("RENDER_TEMPO_MISMATCH", "score.tempo_bpm", f"the mix beats at {analysis.tempo_bpm:.0f} BPM, "
-                                     f"the design asks {score.tempo_bpm:g}", "keep the notes on the designed beat grid"))  # fmt: skip
+                                     f"the design asks {score.tempo_bpm:g}", "keep the notes on the designed beat grid",
+                                     Severity.INFO))  # the beat tracker errs on slow, legato music: recorded, not fed back  # fmt: skip
     numerator = score.meter.numerator
     if analysis.beats_per_bar and numerator in (2, 3, 4) and (analysis.beats_per_bar == 3) != (numerator == 3):
         # duple vs triple is what the accent pattern tells reliably; 2 vs 4 it does not
