@@ -33,7 +33,7 @@ class AnswerAudioQuestion(dspy.Signature):
     confidence: float = dspy.OutputField(desc="0..1")
 
 
-def _facts(draft: Answer, state: Any) -> list[str]:
+def _facts(state: Any) -> list[str]:
     """The facts the LLM may use: the identified work's metadata and the sources the engine found."""
     lines: list[str] = []
     work = state.knowledge.identified
@@ -56,7 +56,7 @@ def llm_answerer(lm: dspy.LM) -> Callable[[Any], Answer]:
 
     def answer(state: Any) -> Answer:
         draft = answer_question(state.kind, state.analysis, state.knowledge, state.retrieval)
-        facts = _facts(draft, state)
+        facts = _facts(state)
         known: dict[str, AnswerSource] = {s.id: s for s in draft.sources}
         for line in facts:
             sid = line[1:line.index("]")]
