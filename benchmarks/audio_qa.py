@@ -7,7 +7,7 @@ English and scored by exact match against accepted answers (numbers: the tempo w
 Two disjoint splits of pieces: ``dev`` (seed 1; the identification thresholds of the engine were
 set on it) and ``test`` (seed 2; held out, reported).
 
-    python benchmarks/audio_qa.py --split test --excerpts 30
+    PYTHONPATH=. python benchmarks/audio_qa.py --split test --excerpts 24 --write
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def _table(args, items, results, cold, warm_times) -> list[str]:  # type: ignore
     n = len(results["retrieval"])
     acc = {m: sum(ok for _, ok, _ in r) / max(1, len(r)) for m, r in results.items()}
     lines = ["## Audio question answering (`musicgrammar ask`)", "",
-             f"Command: `python benchmarks/audio_qa.py --split {args.split} --excerpts {args.excerpts} --write` on "
+             f"Command: `PYTHONPATH=. python benchmarks/audio_qa.py --split {args.split} --excerpts {args.excerpts} --write` on "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 2 shared CPU cores, 1 torch thread.",
              f"{len(items)} excerpts ({sum(it.parts == 4 for it in items)} four-part Bach chorales, the rest folk tunes) "
              "of the packaged library subset (539 works), none starting at bar 1, transposed -4..+4, tempo 70-130 BPM, "
