@@ -47,6 +47,7 @@ COMMAND_MODULES = (
     "chat",  # chat (REPL, threads, typed edits, approvals)
     "soundtrack",  # soundtrack (storyboard or video)
     "judge",  # judge (the learned aesthetics model)
+    "ask",  # ask (audio question answering)
 )
 
 for _name in COMMAND_MODULES:

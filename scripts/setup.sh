@@ -40,6 +40,9 @@ fi
 # tinysoundfont: the pip-only synth used when libfluidsynth is absent. Its pyaudio requirement is
 # only for live playback, which MusicGrammar never does, so it is installed without dependencies.
 "$VENV/bin/python" -m pip install -q --no-deps tinysoundfont==0.3.7 && say "installed tinysoundfont (pip-only fallback synth)"
-# pip check, less the known pyaudio line of tinysoundfont (installed without dependencies on purpose)
-problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "No broken requirements" || true)
+# basic-pitch (Apache-2.0; polyphonic transcription for `musicgrammar ask`): its ONNX model runs on
+# onnxruntime, which the pinned install provides; without --no-deps it would pull TensorFlow.
+"$VENV/bin/python" -m pip install -q --no-deps basic-pitch==0.4.0 && say "installed basic-pitch (ONNX transcription, no TensorFlow)"
+# pip check, less the known lines of tinysoundfont and basic-pitch (installed without dependencies on purpose)
+problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "basic-pitch" -e "No broken requirements" || true)
 if [ -z "$problems" ]; then say "pip check: no broken requirements"; else say "pip check: $problems"; fi

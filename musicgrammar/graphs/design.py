@@ -118,9 +118,12 @@ def _judge(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     mix, sr, stems = read_audio(state.files)
     judgement = ctx.judge(spec=state.spec, score=state.score, mix=mix, sr=sr, stems=stems).judgement
     critique_findings = state.critique.findings if state.critique else []
+    from musicgrammar.tools.listen.plan_check import check_render_files
+
+    heard = check_render_files(state.score, state.files)  # the plan-to-audio check: does the mix sound as designed?
     record = IterationRecord(
         iteration=state.iteration,
-        findings=[f.model_dump(mode="json") for f in state.validation.findings + critique_findings + judgement.findings],
+        findings=[f.model_dump(mode="json") for f in state.validation.findings + critique_findings + judgement.findings + heard],
         scores={d.name: round(d.score, 3) for d in judgement.dimensions} | {"overall": round(judgement.overall, 3)},
         verdict=judgement.verdict.value,
         changes=list(state.changes),
@@ -132,8 +135,10 @@ def _judge(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     feedback = [f for f in state.validation.findings if f.severity.value == "error"]
     feedback += [f for f in critique_findings if f.severity.value in ("error", "warning")]
     feedback += judgement.findings
+    feedback += [f for f in heard if f.severity.value != "info"]
     return {"judgement": judgement, "history": state.history + [record], "best": best, "feedback": feedback,
-            "_trace": {"verdict": judgement.verdict.value, "overall": judgement.overall, "reasons": judgement.reasons}}  # fmt: skip
+            "_trace": {"verdict": judgement.verdict.value, "overall": judgement.overall, "reasons": judgement.reasons,
+                       "heard": [f.code for f in heard]}}  # fmt: skip
 
 
 def _route(state: DesignState) -> str:

@@ -1,0 +1,77 @@
+"""`musicgrammar ask AUDIO "QUESTION"`: answer a question about a recording or a generated piece,
+grounded in the audio analysis and the library, with sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+__all__ = ["register", "resolve_target"]
+
+
+def resolve_target(target: Path) -> tuple[Path | None, object | None]:
+    """(audio file or None, PieceFacts or None) for an audio file, a run folder or a composition.json."""
+    from musicgrammar.agents.audio_qa.engine import PieceFacts
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.ontologies.files import load_composition
+
+    if not target.exists():
+        raise UserInputError("no such file or folder", path=str(target))
+    composition_path = None
+    if target.is_dir():
+        composition_path = target / "composition.json"
+        if not composition_path.is_file():
+            raise UserInputError("a run folder must hold composition.json", path=str(target))
+    elif target.suffix.lower() == ".json":
+        composition_path = target
+    if composition_path is None:
+        return target, None
+    comp = load_composition(composition_path)
+    spec = comp.spec
+    piece = PieceFacts(path=str(composition_path), title=spec.title, key=str(spec.key), meter=str(spec.meter),
+                       tempo_bpm=float(spec.tempo.bpm), parts=len(comp.score.parts), duration_s=spec.duration_seconds)  # fmt: skip
+    mix = composition_path.parent / "mix.wav"
+    return (mix if mix.is_file() else None), piece
+
+
+def ask_command(
+    audio: Path = typer.Argument(..., metavar="AUDIO", help="WAV/FLAC/OGG/MP3 file, a run folder or a composition.json."),
+    question: str = typer.Argument(..., metavar="QUESTION", help="The question, in English."),
+    as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
+    lm: str = typer.Option("local", "--lm", help="'local' (offline engine) or a litellm model string."),
+    no_retrieval: bool = typer.Option(False, "--no-retrieval", help="Answer from the audio analysis alone."),
+    trace: Path | None = typer.Option(None, "--trace", help="Append the graph's trace (JSON lines) to this file."),
+) -> None:
+    """Answer a question about a piece of music, citing the library works and facts it used."""
+    from musicgrammar.graphs.qa import QAContext, ask
+
+    target, piece = resolve_target(audio)
+    context = QAContext()
+    if lm != "local":
+        from musicgrammar.agents.audio_qa.llm import llm_answerer
+        from musicgrammar.agents.lm import make_lm
+        from musicgrammar.settings import get_settings
+
+        settings = get_settings()
+        context.answerer = llm_answerer(make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries, temperature=0.0))
+    state = ask(question, audio=target, piece=piece, retrieval=not no_retrieval, context=context, trace_path=trace)
+    answer = state.answer
+    assert answer is not None  # the graph always ends in the answer node
+    if as_json:
+        payload = {"answer": answer.answer, "confidence": answer.confidence, "kind": answer.kind.value,
+                   "sources": [s.model_dump(exclude={"licence"}) | {"licence": s.licence} for s in answer.sources],
+                   "evidence": answer.evidence, "hops": answer.hops}  # fmt: skip
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{answer.answer}  (confidence {answer.confidence:.2f}, {answer.kind.value}, {answer.hops} hop(s))")
+    for source in answer.sources:
+        extra = ", ".join(x for x in (source.catalogue, source.collection) if x)
+        typer.echo(f"  source: {source.id}: {source.title}" + (f" ({extra})" if extra else ""))
+    for line in answer.evidence:
+        typer.echo(f"  - {line}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ask")(ask_command)
