@@ -46,6 +46,9 @@ def compose_command(
     resume_id: Annotated[Optional[str], typer.Option("--resume", help="Continue an interrupted run (RUN_ID or its folder).")] = None,
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Skip WAV rendering (MIDI and MusicXML only).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    api_base: Annotated[Optional[str], typer.Option("--api-base", help="Base URL of an OpenAI-compatible server for --lm (e.g. http://127.0.0.1:8765/v1).")] = None,
+    lm_timeout: Annotated[Optional[float], typer.Option("--lm-timeout", help="Deadline in seconds of one agent's LLM call, retries included.")] = None,
+    agents_dir: Annotated[Optional[Path], typer.Option("--agents", help="A folder of compiled agents (musicgrammar agents compile).")] = None,
 ) -> None:
     """Compose a piece from a prompt: retrieve, weave, compose, realize, validate, critique, render, judge."""
     from musicgrammar.errors import UserInputError
@@ -65,7 +68,8 @@ def compose_command(
             raise UserInputError(f"{duration:g} s is outside 8-600 s", field="--duration")
         overrides = Constraints(duration_s=duration)
     result = compose(prompt, out_dir=out, lm=lm, seed=seed, max_iters=max_iters, overrides=overrides,
-                     fallback_local=fallback == "local", audio=not no_audio, progress=_progress(json_out))  # fmt: skip
+                     fallback_local=fallback == "local", audio=not no_audio, progress=_progress(json_out),
+                     api_base=api_base, lm_timeout_s=lm_timeout, agents_dir=agents_dir)  # fmt: skip
     raise typer.Exit(_print_result(result, json_out))
 
 

@@ -66,6 +66,8 @@ class RunResult:
             "tradition": spec.tradition,
             "lyrics_language": spec.lyrics.language if spec.lyrics else None,
             "warnings": warnings,
+            "strategies": dict(self.state.strategies),
+            "lm_tokens": self.state.lm_tokens,
             "files": {k: v for k, v in self.state.files.items() if not k.startswith("stem:")} | {"stems": str(self.out_dir / "stems")},
         }
 
@@ -75,17 +77,29 @@ def _slug(text: str) -> str:
     return "-".join(words) or "untitled"
 
 
-def _agents(lm_name: str, timeout_s: float, retries: int) -> dict[str, Any]:
-    from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, ThemeWeaver, make_lm
+def _agents(meta: dict[str, Any], lm_name: str) -> dict[str, Any]:
+    """The five agents of a run, on the engine (`lm_name` 'local') or on one LLM session."""
+    from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, LLMSession, ThemeWeaver, make_lm
+    from musicgrammar.settings import get_settings
 
-    lm = None if lm_name == "local" else make_lm(lm_name, timeout_s=timeout_s, retries=retries)
-    return {
-        "librarian": Librarian(lm=lm),
-        "weaver": ThemeWeaver(lm=lm),
-        "composer": Composer(lm=lm, retries=retries),
-        "critic": HarmonyCritic(lm=lm, harmonizer="ff"),
-        "judge": AestheticsJudge(lm=lm),
+    settings = get_settings()
+    llm = None
+    if lm_name != "local":
+        timeout_s = float(meta.get("lm_timeout_s") or settings.lm_timeout_s)
+        lm = make_lm(lm_name, api_base=meta.get("api_base") or settings.lm_api_base, timeout_s=timeout_s)
+        llm = LLMSession(lm=lm, timeout_s=timeout_s, retries=settings.lm_retries, fallback_local=bool(meta.get("fallback_local")))
+    agents = {
+        "librarian": Librarian(llm=llm),
+        "weaver": ThemeWeaver(llm=llm),
+        "composer": Composer(llm=llm),
+        "critic": HarmonyCritic(llm=llm, harmonizer="ff"),
+        "judge": AestheticsJudge(llm=llm),
     }
+    if llm is not None and meta.get("agents_dir"):
+        from musicgrammar.agents.compiled import load_compiled
+
+        load_compiled(agents, Path(meta["agents_dir"]))
+    return agents | {"llm": llm}
 
 
 def _run_graph(out_dir: Path, start: DesignState | None, meta: dict[str, Any], progress: Callable[[str], None] | None) -> DesignState:
@@ -94,15 +108,12 @@ def _run_graph(out_dir: Path, start: DesignState | None, meta: dict[str, Any], p
     config = {"configurable": {"thread_id": meta["run_id"]}, "recursion_limit": 200}
 
     def context(lm_name: str) -> RunContext:
-        from musicgrammar.settings import get_settings
-
-        settings = get_settings()
         from musicgrammar.tools.realize import ModelMelody, RuleMelody
 
         melody = RuleMelody() if meta.get("melody") == "rules" else ModelMelody()
         return RunContext(out_dir=out_dir, trace=Trace(out_dir / "trace.jsonl"), render_audio=meta.get("audio", True),
                           fail_at=fail_at_from_env(), progress=progress, melody=melody,
-                          **_agents(lm_name, settings.lm_timeout_s, settings.lm_retries))  # fmt: skip
+                          **_agents(meta, lm_name))  # fmt: skip
 
     try:
         result = _invoke(graph, start, config, context(meta["lm"]), out_dir)
@@ -146,8 +157,13 @@ def compose(
     fallback_local: bool = False,
     audio: bool = True,
     progress: Callable[[str], None] | None = None,
+    api_base: str | None = None,
+    lm_timeout_s: float | None = None,
+    agents_dir: Path | None = None,
 ) -> RunResult:
-    """Run the design graph on a prompt and write the run directory. Deterministic per seed."""
+    """Run the design graph on a prompt and write the run directory. Deterministic per seed (with the
+    engine; an LLM is as deterministic as its provider). `api_base` points litellm at a server,
+    `lm_timeout_s` is the deadline of one agent's LLM call, `agents_dir` holds compiled agents."""
     if len(prompt.encode("utf-8", "replace")) > MAX_PROMPT_BYTES:
         raise UserInputError(f"the prompt is {len(prompt.encode())} bytes; the limit is {MAX_PROMPT_BYTES}", field="PROMPT")
     if not 1 <= max_iters <= 20:
@@ -159,7 +175,14 @@ def compose(
     if (out_dir / "checkpoint.sqlite").exists() or (out_dir / "composition.json").exists():
         raise UserInputError("already holds a run; use --resume or another --out", path=str(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta = {"run_id": run_id, "lm": lm, "seed": seed, "max_iters": max_iters, "fallback_local": fallback_local, "audio": audio}
+    if lm_timeout_s is not None and not 0 < lm_timeout_s <= 3600:
+        raise UserInputError(f"{lm_timeout_s:g} s is outside 0-3600 s", field="--lm-timeout")
+    if agents_dir is not None:
+        from musicgrammar.agents.compiled import check_compiled_dir
+
+        check_compiled_dir(agents_dir)
+    meta = {"run_id": run_id, "lm": lm, "seed": seed, "max_iters": max_iters, "fallback_local": fallback_local, "audio": audio,
+            "api_base": api_base, "lm_timeout_s": lm_timeout_s, "agents_dir": str(agents_dir) if agents_dir else None}  # fmt: skip
     (out_dir / _META).write_text(json.dumps(meta, indent=2))
     engine = "local" if lm == "local" else lm
     start = DesignState(run_id=run_id, prompt=prompt, seed=seed, max_iters=max_iters, overrides=overrides, engine=engine)
