@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "harmonize",  # harmonize
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
+    "llm",  # llm serve (the optional local model)
 )
 
 for _name in COMMAND_MODULES:

@@ -92,7 +92,7 @@ class OntologyJSONAdapter(dspy.JSONAdapter):
             try:
                 value = json.loads(_outermost_object(completion))
             except ValueError:
-                raise
+                value = None
             # a one-field answer written as the field's object itself ({"title": ...} for {"brief": {...}})
             if len(names) == 1 and isinstance(value, dict) and names[0] not in value and get_origin(signature.output_fields[names[0]].annotation) is None:
                 return super().parse(signature, json.dumps({names[0]: value}))
