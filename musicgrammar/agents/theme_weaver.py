@@ -53,7 +53,8 @@ class ThemeWeaver(Agent):
         inputs = {"request": engine_brief.prompt, "constraints": engine_brief.constraints.model_dump_json(exclude_defaults=True), "lexicon": lexicon, "feedback": []}
 
         def by_engine() -> Brief:
-            self.teach(self.weave, inputs, {"brief": engine_brief})
+            # the demonstration leaves out the lexicon: the live call carries it, and twice would not fit a small model
+            self.teach(self.weave, {k: v for k, v in inputs.items() if k != "lexicon"}, {"brief": engine_brief})
             return engine_brief
 
         def by_llm() -> Brief:

@@ -188,3 +188,19 @@ def test_compiled_demonstrations_survive_save_and_load(tmp_path):
     loaded = Composer()
     loaded.load(str(tmp_path / "composer.json"))
     assert len(loaded.write.demos) == 1 and [name for name, _ in loaded.named_predictors()] == ["write"]
+
+
+def test_compile_turns_engine_decisions_into_checked_demonstrations(tmp_path):
+    from musicgrammar.agents.compile import compile_agents
+    from musicgrammar.agents.compiled import load_compiled, save_compiled
+
+    report = compile_agents([Composer(), ThemeWeaver()], ["a minuet in G major for harpsichord"], demos=1, seed=0)
+    assert report.demos == {"composer": 1, "theme_weaver": 1}
+    demo = report.agents[0].write.demos[0]
+    assert str(demo.spec.key) == "G major" and str(demo.spec.meter) == "3/4"  # the engine's minuet, as a demonstration
+    save_compiled(report.agents, tmp_path / "compiled", {"lm": "openai/smollm2"})
+    session = _session([{"spec": json.dumps(_spec(["C", "F", "G7", "C"]))}])
+    composer = Composer(llm=session)
+    assert load_compiled({"composer": composer}, tmp_path / "compiled") == ["composer"]
+    composer(brief=weave_brief("a piece in C major"), exemplars=[], seed=1)
+    assert "harpsichord" in _prompts(session)[-1]  # the compiled demonstration reaches the model
