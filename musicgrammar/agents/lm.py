@@ -29,6 +29,12 @@ __all__ = [
     "output_schema",
 ]
 
+# The two ways a provider takes a JSON Schema for structured output: OpenAI's (also Ollama and vLLM through
+# litellm) and llama.cpp's server's (a `schema` inside a json_object format). A provider that refuses one
+# gets the other.
+JSON_SCHEMA, JSON_OBJECT_SCHEMA = "json_schema", "json_object_schema"
+SCHEMA_STYLE_ATTR = "musicgrammar_schema_style"
+
 # How the user sets the per-call deadline: every timeout message names it.
 TIMEOUT_SETTING = "MUSICGRAMMAR_LM_TIMEOUT_S or --lm-timeout"
 
@@ -60,8 +66,11 @@ def make_lm(
         extra["api_base"] = api_base
         # an OpenAI-compatible local server needs no key, but the client refuses to start without one
         extra["api_key"] = os.environ.get("OPENAI_API_KEY", "none")
-    return dspy.LM(model, timeout=timeout_s, num_retries=0, max_retries=0, temperature=temperature,
-                   max_tokens=max_tokens, cache=False, engine="litellm", **extra)  # fmt: skip
+    lm = dspy.LM(model, timeout=timeout_s, num_retries=0, max_retries=0, temperature=temperature,
+                 max_tokens=max_tokens, cache=False, engine="litellm", **extra)  # fmt: skip
+    # a self-hosted OpenAI-compatible server (llama.cpp) takes the schema inside a json_object format
+    setattr(lm, SCHEMA_STYLE_ATTR, JSON_OBJECT_SCHEMA if api_base else JSON_SCHEMA)
+    return lm
 
 
 def output_schema(signature: type[dspy.Signature]) -> dict[str, Any]:
@@ -82,7 +91,10 @@ class OntologyJSONAdapter(dspy.JSONAdapter):
         if not isinstance(lm, dspy.LM) or lm_kwargs.get("response_format") is not None:
             return  # a test double or a caller's own format
         schema = output_schema(signature)
-        lm_kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": signature.__name__, "schema": schema, "strict": False}}
+        if getattr(lm, SCHEMA_STYLE_ATTR, JSON_SCHEMA) == JSON_OBJECT_SCHEMA:
+            lm_kwargs["response_format"] = {"type": "json_object", "schema": schema}
+        else:
+            lm_kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": signature.__name__, "schema": schema, "strict": False}}
 
     def parse(self, signature: type[dspy.Signature], completion: str) -> dict[str, Any]:
         try:
@@ -213,7 +225,12 @@ def call_checked(
                     return predictor(**call_inputs, config={"timeout": remaining} if isinstance(lm, dspy.LM) else {})
 
             try:
-                answer = _run_with_deadline(attempt, remaining)
+                try:
+                    answer = _run_with_deadline(attempt, remaining)
+                except LMError as exc:
+                    if not _refuses_format(lm, exc):
+                        raise
+                    answer = _run_with_deadline(attempt, max(0.05, deadline - time.perf_counter()))
             except AdapterParseError as exc:
                 errors = [f"LLM_UNPARSABLE: the answer is not the JSON the schema asks for ({_first_line(exc)[:200]})"]
             else:
@@ -242,6 +259,19 @@ def call_checked(
         raise ProviderUnavailableError(f"{agent}: {session.unavailable}") from exc
     finally:
         record.seconds = time.perf_counter() - started
+
+
+def _refuses_format(lm: Any, exc: BaseException) -> bool:
+    """A provider that rejects the structured-output format: switch the LM to the other style (once)."""
+    text = str(exc).lower()
+    if "response_format" not in text and "json_schema" not in text:
+        return False
+    current = getattr(lm, SCHEMA_STYLE_ATTR, None)
+    if current is None or getattr(lm, "musicgrammar_style_switched", False):
+        return False
+    setattr(lm, SCHEMA_STYLE_ATTR, JSON_OBJECT_SCHEMA if current == JSON_SCHEMA else JSON_SCHEMA)
+    setattr(lm, "musicgrammar_style_switched", True)
+    return True
 
 
 def _count_tokens(record: LLMCall, entries: list[dict[str, Any]]) -> None:
