@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     device: str = Field(default="auto", description="'auto' (cuda when available), 'cpu' or 'cuda'.")
     torch_threads: int = Field(default=1, ge=1, le=64, description="torch intra-op threads for small models.")
     lm_api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible LLM server (e.g. http://127.0.0.1:8765/v1).")
+    lm_agents: str = Field(default="all", description="Agents that use the LLM when one is given: 'all' or a comma list of "
+                           "librarian, theme_weaver, composer, harmony_critic, aesthetics_judge (the others use the engine).")
 
     @property
     def resolved_store_dir(self) -> Path:

@@ -88,13 +88,14 @@ def _agents(meta: dict[str, Any], lm_name: str) -> dict[str, Any]:
         timeout_s = float(meta.get("lm_timeout_s") or settings.lm_timeout_s)
         lm = make_lm(lm_name, api_base=meta.get("api_base") or settings.lm_api_base, timeout_s=timeout_s)
         llm = LLMSession(lm=lm, timeout_s=timeout_s, retries=settings.lm_retries, fallback_local=bool(meta.get("fallback_local")))
-    agents = {
-        "librarian": Librarian(llm=llm),
-        "weaver": ThemeWeaver(llm=llm),
-        "composer": Composer(llm=llm),
-        "critic": HarmonyCritic(llm=llm, harmonizer="ff"),
-        "judge": AestheticsJudge(llm=llm),
-    }
+    roles = {"librarian": Librarian, "weaver": ThemeWeaver, "composer": Composer, "critic": HarmonyCritic, "judge": AestheticsJudge}
+    on_llm = {cls.role for cls in roles.values()} if settings.lm_agents.strip() == "all" else {r.strip() for r in settings.lm_agents.split(",") if r.strip()}
+    unknown = on_llm - {cls.role for cls in roles.values()}
+    if unknown:
+        raise UserInputError(f"unknown agent(s) {', '.join(sorted(unknown))}; use 'all' or some of {', '.join(c.role for c in roles.values())}",
+                             field="MUSICGRAMMAR_LM_AGENTS")  # fmt: skip
+    agents = {key: cls(llm=llm if cls.role in on_llm else None) for key, cls in roles.items()}
+    agents["critic"] = HarmonyCritic(llm=llm if HarmonyCritic.role in on_llm else None, harmonizer="ff")
     if llm is not None and meta.get("agents_dir"):
         from musicgrammar.agents.compiled import load_compiled
 

@@ -70,8 +70,8 @@ def hanging_server() -> Iterator[str]:
     yield from _serve(_Hang)
 
 
-def _compose(out: Path, prompt: str, *extra: str, timeout: int = 300) -> tuple[int, dict | None, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")} | {"CI": "true"}
+def _compose(out: Path, prompt: str, *extra: str, timeout: int = 300, env_extra: dict | None = None) -> tuple[int, dict | None, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")} | {"CI": "true"} | (env_extra or {})
     proc = subprocess.run(CLI + ["compose", prompt, "--out", str(out), "--json", "--no-audio", "--max-iters", "1", "--seed", "2", *extra],
                           capture_output=True, text=True, timeout=timeout, env=env)  # fmt: skip
     payload = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else None
@@ -123,10 +123,13 @@ def test_compose_through_the_real_local_model_server(tmp_path: Path):
 
     with local_server(threads=2, log=tmp_path / "server.log") as base_url:
         code, out, err = _compose(tmp_path / "run", "a gentle lullaby in F major for flute", "--lm", "openai/smollm2",
-                                  "--api-base", base_url, "--fallback", "local", "--lm-timeout", "120", timeout=600)  # fmt: skip
+                                  "--api-base", base_url, "--fallback", "local", "--lm-timeout", "120", timeout=600,
+                                  env_extra={"MUSICGRAMMAR_LM_AGENTS": "librarian,aesthetics_judge"})  # the short answers: a bounded test
+    # (the composer's full design is measured in benchmarks/llm_ablation.py)
     assert code == 0 and out is not None, err
     assert out["valid"] and out["key"] == "F major" and "Flute" in out["instruments"]  # explicit constraints held
     assert "llm" in out["strategies"].values(), out["strategies"]  # at least one agent's output came from the model
+    assert out["strategies"]["composer"] == "engine" and set(out["strategies"]) == AGENTS
     assert out["lm_tokens"] > 0
     calls = _llm_calls(tmp_path / "run")
     assert any(c["outcome"] == "ok" and c["completion_tokens"] > 0 for c in calls)
