@@ -169,6 +169,12 @@ def compose(
         raise UserInputError(f"the prompt is {len(prompt.encode())} bytes; the limit is {MAX_PROMPT_BYTES}", field="PROMPT")
     if not 1 <= max_iters <= 20:
         raise UserInputError("must be between 1 and 20", field="--max-iters")
+    if lm_timeout_s is not None and not 0 < lm_timeout_s <= 3600:
+        raise UserInputError(f"{lm_timeout_s:g} s is outside 0-3600 s", field="--lm-timeout")
+    if agents_dir is not None:
+        from musicgrammar.agents.compiled import check_compiled_dir
+
+        check_compiled_dir(agents_dir)
     from musicgrammar.settings import get_settings
 
     run_id = out_dir.name if out_dir is not None else f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(prompt)}-s{seed}"
@@ -176,12 +182,6 @@ def compose(
     if (out_dir / "checkpoint.sqlite").exists() or (out_dir / "composition.json").exists():
         raise UserInputError("already holds a run; use --resume or another --out", path=str(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
-    if lm_timeout_s is not None and not 0 < lm_timeout_s <= 3600:
-        raise UserInputError(f"{lm_timeout_s:g} s is outside 0-3600 s", field="--lm-timeout")
-    if agents_dir is not None:
-        from musicgrammar.agents.compiled import check_compiled_dir
-
-        check_compiled_dir(agents_dir)
     meta = {"run_id": run_id, "lm": lm, "seed": seed, "max_iters": max_iters, "fallback_local": fallback_local, "audio": audio,
             "api_base": api_base, "lm_timeout_s": lm_timeout_s, "agents_dir": str(agents_dir) if agents_dir else None}  # fmt: skip
     (out_dir / _META).write_text(json.dumps(meta, indent=2))

@@ -204,3 +204,13 @@ def test_compile_turns_engine_decisions_into_checked_demonstrations(tmp_path):
     assert load_compiled({"composer": composer}, tmp_path / "compiled") == ["composer"]
     composer(brief=weave_brief("a piece in C major"), exemplars=[], seed=1)
     assert "harpsichord" in _prompts(session)[-1]  # the compiled demonstration reaches the model
+
+
+def test_an_agents_folder_that_was_not_compiled_is_refused_before_the_run(tmp_path):
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.graphs.runner import compose
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserInputError, match="not a compiled-agents folder"):
+        compose("a waltz", out_dir=tmp_path / "run", lm="openai/smollm2", agents_dir=tmp_path / "empty")
+    assert not (tmp_path / "run").exists()  # nothing half-made
