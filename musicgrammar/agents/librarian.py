@@ -74,6 +74,11 @@ def check_choice(candidate_ids: list[str], chosen_ids: list[str], facts: list[st
     return findings
 
 
+def _repair_ids(chosen: list[str], candidates: dict[str, Any]) -> list[str]:
+    """Lenient reading of chosen ids: a whole candidate line ('id | title | ...') counts as its id."""
+    return [c if c in candidates else c.split("|")[0].strip() for c in chosen]
+
+
 class Librarian(Agent):
     """Finds exemplars for a brief. Engine: text search over the corpus store with metadata filters
     drawn from the brief's constraints. LLM: the same candidates, chosen and explained by the model
@@ -114,8 +119,8 @@ class Librarian(Agent):
 
         def by_llm() -> tuple[list[Any], list[str]]:
             answer = call_checked(require_session(self.llm), self.role, self.choose_exemplars,
-                                  lambda a: check_choice(list(by_id), a.chosen_ids, a.facts), feedback_field="feedback", **inputs)  # fmt: skip
-            picked = [by_id[i] for i in answer.chosen_ids][: self.top]
+                                  lambda a: check_choice(list(by_id), _repair_ids(a.chosen_ids, by_id), a.facts), feedback_field="feedback", **inputs)  # fmt: skip
+            picked = [by_id[i] for i in _repair_ids(answer.chosen_ids, by_id)][: self.top]
             return picked, list(answer.facts)[: len(picked)]
 
         (chosen, facts), strategy = self.choose(by_llm, by_engine)

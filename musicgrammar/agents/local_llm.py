@@ -18,7 +18,7 @@ from pathlib import Path
 
 from musicgrammar.errors import MissingExtraError, ModelError, UserInputError
 
-__all__ = ["MODEL_ALIAS", "free_port", "local_model_path", "local_server", "port_in_use", "server_command", "wait_until_ready"]
+__all__ = ["MODEL_ALIAS", "free_port", "local_model_path", "local_server", "port_in_use", "server_command", "server_env", "wait_until_ready"]
 
 MODEL_ALIAS = "smollm2"
 # SmolLM2 was trained with an 8k context; a composer prompt with a demonstration needs more than 2k.
@@ -53,9 +53,16 @@ def server_command(port: int, threads: int | None = None) -> list[str]:
     """The llama.cpp server command line for the packaged model on 127.0.0.1:`port`."""
     if not 1 <= port <= 65535:
         raise UserInputError(f"{port} is not a TCP port", field="--port")
-    threads = threads or max(1, min(4, os.cpu_count() or 1))
+    # half the cores at most: llama.cpp's OpenMP threads crawl when the machine is oversubscribed
+    threads = threads or max(1, min(4, (os.cpu_count() or 2) // 2))
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path()), "--model_alias", MODEL_ALIAS,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads)]  # fmt: skip
+
+
+def server_env() -> dict[str, str]:
+    """The server's environment: OpenMP threads sleep when idle instead of spinning (a spinning
+    thread on a busy machine slowed one short answer from 4 s to over 2 minutes here)."""
+    return {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[bytes] | None = None, timeout_s: float = 60.0) -> None:
@@ -80,7 +87,7 @@ def local_server(port: int | None = None, threads: int | None = None, log: Path 
     if port_in_use(port):
         raise UserInputError(f"port {port} on 127.0.0.1 is already in use", field="--port")
     sink = log.open("wb") if log else subprocess.DEVNULL
-    process = subprocess.Popen(server_command(port, threads), stdout=sink, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(server_command(port, threads), stdout=sink, stderr=subprocess.STDOUT, env=server_env())
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_until_ready(base_url, process)

@@ -19,7 +19,7 @@ def serve(
 ) -> None:
     """Serve SmolLM2-135M-Instruct on 127.0.0.1 until Ctrl-C; compose with
     `--lm openai/smollm2 --api-base http://127.0.0.1:PORT/v1`."""
-    from musicgrammar.agents.local_llm import MODEL_ALIAS, port_in_use, server_command
+    from musicgrammar.agents.local_llm import MODEL_ALIAS, port_in_use, server_command, server_env
     from musicgrammar.errors import UserInputError
 
     command = server_command(port, threads)
@@ -27,7 +27,7 @@ def serve(
         raise UserInputError(f"port {port} on 127.0.0.1 is already in use", field="--port")
     typer.echo(f"serving {MODEL_ALIAS} at http://127.0.0.1:{port}/v1 (Ctrl-C stops it); "
                f"compose with --lm openai/{MODEL_ALIAS} --api-base http://127.0.0.1:{port}/v1", err=True)  # fmt: skip
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, env=server_env())
     try:
         code = process.wait()
     except KeyboardInterrupt:

@@ -121,15 +121,15 @@ def test_a_server_that_never_answers_fails_inside_the_deadline(tmp_path: Path, h
 def test_compose_through_the_real_local_model_server(tmp_path: Path):
     from musicgrammar.agents.local_llm import local_server
 
-    with local_server(threads=2, log=tmp_path / "server.log") as base_url:
+    with local_server(threads=1, log=tmp_path / "server.log") as base_url:
         code, out, err = _compose(tmp_path / "run", "a gentle lullaby in F major for flute", "--lm", "openai/smollm2",
-                                  "--api-base", base_url, "--fallback", "local", "--lm-timeout", "120", timeout=600,
-                                  env_extra={"MUSICGRAMMAR_LM_AGENTS": "librarian,aesthetics_judge"})  # the short answers: a bounded test
-    # (the composer's full design is measured in benchmarks/llm_ablation.py)
+                                  "--api-base", base_url, "--fallback", "local", "--lm-timeout", "240", timeout=600,
+                                  env_extra={"MUSICGRAMMAR_LM_AGENTS": "aesthetics_judge"})  # a short answer: a bounded test
+    # (the other agents' answers are long for this model on 2 cores; they are measured in benchmarks/llm_ablation.py)
     assert code == 0 and out is not None, err
     assert out["valid"] and out["key"] == "F major" and "Flute" in out["instruments"]  # explicit constraints held
     assert "llm" in out["strategies"].values(), out["strategies"]  # at least one agent's output came from the model
-    assert out["strategies"]["composer"] == "engine" and set(out["strategies"]) == AGENTS
+    assert out["strategies"]["aesthetics_judge"] == "llm" and out["strategies"]["composer"] == "engine"
     assert out["lm_tokens"] > 0
     calls = _llm_calls(tmp_path / "run")
     assert any(c["outcome"] == "ok" and c["completion_tokens"] > 0 for c in calls)
