@@ -38,7 +38,8 @@ class TurnKind:
     BRANCH = "branch"
     WHY = "why"
     HELP = "help"
-    QUESTION = "question"
+    QUESTION = "question"  # about the design ("what key is it in?")
+    LISTEN = "listen"  # about how the piece sounds or what it resembles: answered by listening to it
     NONE = "none"
 
 
@@ -93,6 +94,8 @@ _ADD_RE = re.compile(r"\badd\s+(?:a|an|the|some)?\s*([a-z][a-z \-]+)", re.I)
 _REMOVE_RE = re.compile(r"\b(?:remove|drop|lose|without|no|cut)\s+(?:the\s+)?([a-z][a-z \-]+)", re.I)
 # every mode by its grammar name ('C mande silaba', 'D harmonic minor'), longest first
 _FULL_KEY_RE = re.compile(r"\b([A-G][#b]?)\s+(" + "|".join(sorted((m.value.replace("_", " ") for m in Mode), key=len, reverse=True)) + r")\b", re.I)
+# a question about the sound, not the design: "what key does it sound in?", "how many voices can you hear?"
+_LISTEN_RE = re.compile(r"\b(sounds?|sounding|hear|heard|audible|resembles?|reminds?|recogni[sz]e)\b", re.I)
 _DRUM_WORDS = {"drums", "drum", "percussion", "drum kit", "beat", "beats"}
 
 
@@ -125,6 +128,8 @@ def read_request(text: str, spec: CompositionSpec | None, score: Score | None = 
         return Reading(kind=TurnKind.NEW, argument=_NEW_RE.sub("", text, count=1) or text)
     if _NEW_RE.match(text) and not _EDIT_WORDS_RE.search(text):
         return Reading(kind=TurnKind.NEW, argument=_NEW_RE.sub("", text, count=1) or text)
+    if text.endswith("?") and _LISTEN_RE.search(text):
+        return Reading(kind=TurnKind.LISTEN, argument=text)
     try:
         edits = _edits_for(text, spec, score)
     except EditError as exc:
