@@ -9,6 +9,7 @@ Ranges come from `musicgrammar.limits`; an out-of-range value is a UserInputErro
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,6 +48,11 @@ class RunOptions(BaseModel):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{value} is not a number of seconds (NaN and infinity are not allowed)")
         return value
+
+    @field_validator("agents_dir", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, PurePath) else value  # kept as text: the options go into run.json
 
     @classmethod
     def build(cls, settings: Settings | None = None, **given: Any) -> RunOptions:
