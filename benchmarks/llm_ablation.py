@@ -172,7 +172,7 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
     started = time.perf_counter()
     try:
         result = runner.compose(prompt, out_dir=work / f"{row}-{abs(hash(prompt))}", lm="local" if row == "E" else model, seed=SEED,
-                                max_iters=1 if row == "E" else 2, fallback_local=True, audio=False, api_base=api_base,
+                                max_iters=1 if row == "E" else 2, fallback_local=True, audio=False, lm_api_base=api_base,
                                 lm_timeout_s=timeout_s, agents_dir=agents_dir if row == "g" else None)  # fmt: skip
     finally:
         runner._agents = original
