@@ -1,7 +1,7 @@
 """A generated four-part chorale and a real Bach chorale under the same voice-leading rules.
 
 The generated chorale is the engine's answer to "a four-voice chorale in the style of Bach"
-(`--seed`); the real one is a Bach chorale from the music21 corpus (`--bwv`, default bwv66.6),
+(`--seed`), realized melody first (the trained harmonizer chooses the chords under the soprano); the real one is a Bach chorale from the music21 corpus (`--bwv`, default bwv66.6),
 its four parts read as notes. `tools.four_part.check_four_parts` judges both: parallel fifths and
 octaves, crossing, spacing, ranges and the leading tone over a dominant bass. Prints (and writes to
 benchmarks/results/four_part.md) the findings per bar side by side and the totals per rule.
@@ -20,7 +20,7 @@ from musicgrammar.agents.planning import PlanningContext, plan_composition
 from musicgrammar.agents.weaving import weave_brief
 from musicgrammar.ontologies import Key, Meter, Note
 from musicgrammar.tools.four_part import FOUR_PART_CODES, VOICES, VoiceFinding, check_four_parts
-from musicgrammar.tools.realize import realize
+from musicgrammar.tools.realize import realize_design
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "a four-voice chorale in the style of Bach"
@@ -28,7 +28,7 @@ PROMPT = "a four-voice chorale in the style of Bach"
 
 def generated(seed: int) -> tuple[list[list[Note]], Key, Meter, int]:
     spec = plan_composition(weave_brief(PROMPT), PlanningContext(seed=seed))
-    score = realize(spec, seed=seed)
+    spec, score = realize_design(spec, seed=seed)  # melody first: the harmonizer's chords under the soprano
     by_instrument = {p.instrument: p.notes for p in score.parts}
     return [by_instrument[v] for v in VOICES], spec.key, spec.meter, spec.bars
 
@@ -81,7 +81,7 @@ def main() -> None:
         "",
         f"Command: `.venv/bin/python benchmarks/four_part.py --seed {args.seed} --bwv {args.bwv} --bars {args.bars}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Generated: \"{PROMPT}\", seed {args.seed}, {gen_key}, {gen_meter}, "
-        f"{gen_bars} bars. Real: music21 corpus `bach/{args.bwv}`, {bach_key} (music21's key analysis), {bach_meter}, {bach_bars} bars "
+        f"{gen_bars} bars, its chords chosen by the trained harmonizer for its soprano (melody first, planned cadence chords kept where the harmonizer's do not close). Real: music21 corpus `bach/{args.bwv}`, {bach_key} (music21's key analysis), {bach_meter}, {bach_bars} bars "
         "(a pickup is placed at the end of bar 1, so the first full bar is bar 2). Rules: `tools.four_part.check_four_parts`, sampled at every onset of any voice, "
         "so passing and neighbour notes count as they sound.",
         "",

@@ -101,11 +101,11 @@ def _compose(state: DesignState, ctx: RunContext) -> dict[str, Any]:
 
 
 def _realize(state: DesignState, ctx: RunContext) -> dict[str, Any]:
-    from musicgrammar.tools.realize import realize
+    from musicgrammar.tools.realize import realize_design
 
     assert state.spec is not None
-    score = realize(state.spec, seed=state.seed * 101 + state.iteration, melody=ctx.melody)
-    return {"score": score, "_trace": {"parts": {p.id: len(p.notes) for p in score.parts}}}
+    spec, score = realize_design(state.spec, seed=state.seed * 101 + state.iteration, melody=ctx.melody)
+    return {"spec": spec, "score": score, "_trace": {"parts": {p.id: len(p.notes) for p in score.parts}}}
 
 
 def _validate(state: DesignState, ctx: RunContext) -> dict[str, Any]:

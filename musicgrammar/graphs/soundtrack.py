@@ -140,14 +140,14 @@ def _compose(state: SoundtrackState, ctx: SoundtrackContext) -> dict[str, Any]:
 
 def _realize(state: SoundtrackState, ctx: SoundtrackContext) -> dict[str, Any]:
     from musicgrammar.tools.cue_score import shape_cues
-    from musicgrammar.tools.realize import realize
+    from musicgrammar.tools.realize import realize_design
 
     assert state.spec is not None and state.plan is not None
     attempt = state.attempts + 1
-    score = realize(state.spec, seed=state.seed * 101 + attempt, melody=ctx.melody)
+    spec, score = realize_design(state.spec, seed=state.seed * 101 + attempt, melody=ctx.melody)
     times, arousal = np.array(state.curve["times"]), np.array(state.curve["arousal"])
-    score = shape_cues(score, state.spec, state.plan, lambda t: float(np.interp(t, times, arousal)))
-    return {"score": score, "attempts": attempt, "_trace": {"parts": {p.id: len(p.notes) for p in score.parts}}}
+    score = shape_cues(score, spec, state.plan, lambda t: float(np.interp(t, times, arousal)))
+    return {"spec": spec, "score": score, "attempts": attempt, "_trace": {"parts": {p.id: len(p.notes) for p in score.parts}}}
 
 
 def _validate(state: SoundtrackState, ctx: SoundtrackContext) -> dict[str, Any]:

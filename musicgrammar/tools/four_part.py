@@ -129,7 +129,8 @@ def _cost(voicing: tuple[int, ...], previous: tuple[int, ...] | None, pcs: froze
         cost += 30 * len(_motion_breaches(previous, voicing))
         for v in range(1, 4):  # the leading tone over a dominant rises to the tonic
             if previous[v] % 12 == leading and _is_dominant(previous[3] % 12, key) and voicing[3] % 12 == key.tonic_pc:
-                cost += 0 if voicing[v] - previous[v] == 1 else (4 if v in (1, 2) else 12)
+                step = voicing[v] - previous[v]  # as `check_four_parts` reads it: up a semitone, or an inner voice down a third
+                cost += 0 if step == 1 or (v in (1, 2) and step in (-3, -4)) else 25
     return cost
 
 

@@ -34,7 +34,7 @@ from musicgrammar.ontologies import (
 from musicgrammar.ontologies.knowledge import style
 from musicgrammar.tools.four_part import VOICES, voice_four_parts
 
-__all__ = ["MelodyStrategy", "RuleMelody", "ModelMelody", "realize"]
+__all__ = ["MelodyStrategy", "RuleMelody", "ModelMelody", "realize", "realize_design"]
 
 _EPS = 1e-6
 
@@ -101,7 +101,29 @@ class RuleMelody:
 
 
 def realize(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None = None) -> Score:
-    """The notes of every ensemble member, for the whole spec. Deterministic for a given seed."""
+    """The notes of every ensemble member, for the whole spec, on its planned chords. Deterministic
+    for a given seed."""
+    return _realize(spec, seed, melody, None)
+
+
+def realize_design(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None = None) -> tuple[CompositionSpec, Score]:
+    """The spec as voiced and its notes. Four-part (SATB) pieces are written melody-first: the
+    soprano realized on the planned chords, then the trained harmonizer's chords for that soprano
+    written into the spec (`tools.satb_harmony`) and every other part realized on them. Other
+    pieces come back with their spec unchanged. Deterministic for a given seed."""
+    if not _is_four_part(spec):
+        return spec, _realize(spec, seed, melody, None)
+    from musicgrammar.tools.satb_harmony import harmonize_soprano
+
+    first = _realize(spec, seed, melody, None, voice_lower=False)
+    soprano = next(p.notes for p in first.parts if p.instrument == "soprano")
+    harmonized = harmonize_soprano(spec, soprano, seed)
+    return harmonized, _realize(harmonized, seed, melody, soprano)
+
+
+def _realize(spec: CompositionSpec, seed: int, melody: MelodyStrategy | None, soprano: list[Note] | None,
+             voice_lower: bool = True) -> Score:  # fmt: skip
+    """`realize`, with the soprano's notes given (`soprano`) when the chords were chosen for them."""
     rng = random.Random(seed * 7919 + 17)
     slots = chord_timeline(spec)
     if not slots:
@@ -126,8 +148,10 @@ def realize(spec: CompositionSpec, seed: int = 0, melody: MelodyStrategy | None 
             notes = _harmony(spec, member, slots, rng)
         notes = [n for n in notes if any(a <= n.start < b for a, b in active)]
         notes = _dynamics(spec, notes, member, rng)
+        if soprano is not None and member.instrument == "soprano":
+            notes = list(soprano)  # the line the chords were chosen for (rng draws above kept the same)
         parts.append(Part(id=member.id, instrument=member.instrument, role=member.role, notes=notes))
-    if _is_four_part(spec):
+    if voice_lower and _is_four_part(spec):
         parts = _four_part_texture(spec, parts, slots, rng)
     return Score(title=spec.title, key=spec.key, meter=spec.meter, tempo_bpm=spec.tempo.bpm, bars=spec.bars, parts=parts)
 
