@@ -15,6 +15,8 @@ threads run side by side.
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -74,17 +76,25 @@ def _session(chat_dir: Path, thread: str | None, **options: Any) -> Any:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
-def _existing(request: Request, thread: str) -> None:
-    """404 unless `thread` names a thread that exists (nothing is created by a read or a turn)."""
-    if not RUN_ID_PATTERN.match(thread) or not (_chat_dir(request) / "threads.sqlite").is_file():
+def _read_thread(request: Request, thread: str) -> tuple[Any, dict[str, Any] | None]:
+    """(ChatState, pending approval or None) of an existing thread, else a 404; nothing is created
+    (a ChatSession would start a thread that does not exist)."""
+    from musicgrammar.graphs.chat import build_chat_graph
+    from musicgrammar.graphs.chat_state import CHAT_SERIALIZABLE_TYPES, ChatState
+    from musicgrammar.graphs.design import open_checkpointer
+
+    database = _chat_dir(request) / "threads.sqlite"
+    if not RUN_ID_PATTERN.match(thread) or not database.is_file():
         raise HTTPException(status_code=404, detail=f"no thread {thread!r}")
-    session = _session(_chat_dir(request), None)
+    checkpointer = open_checkpointer(database, CHAT_SERIALIZABLE_TYPES)
     try:
-        found = session.state(thread) is not None
+        snapshot = build_chat_graph(checkpointer).get_state({"configurable": {"thread_id": thread}})
     finally:
-        session.close()
-    if not found:
+        checkpointer.conn.close()
+    if not snapshot.values:
         raise HTTPException(status_code=404, detail=f"no thread {thread!r}")
+    pending = next((dict(item.value) for task in snapshot.tasks for item in task.interrupts), None)
+    return ChatState.model_validate(snapshot.values), pending
 
 
 def run_turn(chat_dir: Path, thread: str, text: str, **options: Any) -> dict[str, Any]:
@@ -108,7 +118,8 @@ def _inside(folder: Path, path: str) -> str:
 @router.post("", status_code=201)
 def create_thread(body: NewThread, request: Request) -> dict[str, Any]:
     """Open a thread (an existing id is resumed, as `chat --thread ID` does); its first turn makes a piece."""
-    session = _session(_chat_dir(request), body.thread, seed=body.seed, tradition=body.tradition, custodians=body.custodians)
+    thread = body.thread or time.strftime("t%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]  # unique within a second too
+    session = _session(_chat_dir(request), thread, seed=body.seed, tradition=body.tradition, custodians=body.custodians)
     try:
         state = session.state()
         return {"thread": session.thread_id, "revision": state.current if state else 0,
@@ -120,7 +131,7 @@ def create_thread(body: NewThread, request: Request) -> dict[str, Any]:
 @router.post("/{thread}/turns")
 def post_turn(thread: str, body: TurnRequest, request: Request) -> dict[str, Any]:
     """One turn; returns the object `musicgrammar chat --json` prints for it. A turn that cannot apply is a 422."""
-    _existing(request, thread)
+    _read_thread(request, thread)
     try:
         return run_turn(_chat_dir(request), thread, body.text, audio=body.audio, melody=body.melody, lm=body.lm)
     except MusicGrammarError as exc:
@@ -133,14 +144,7 @@ def get_thread(thread: str, request: Request) -> dict[str, Any]:
     the conversation, a pending approval, and the files of its revisions."""
     from musicgrammar.graphs import chat_answers as answers
 
-    _existing(request, thread)
-    session = _session(_chat_dir(request), thread)
-    try:
-        state = session.state()
-        pending = session.pending()
-    finally:
-        session.close()
-    assert state is not None  # _existing checked it
+    state, pending = _read_thread(request, thread)
     revisions = [{"number": r.number, "parent": r.parent, "request": r.request, "changed": r.changed, "valid": r.valid,
                   "edits": [e.model_dump(mode="json") for e in r.edits], "key": str(r.spec.key), "tempo_bpm": r.spec.tempo.bpm}
                  for r in state.revisions]  # fmt: skip

@@ -44,7 +44,11 @@ def test_a_thread_of_three_turns_keeps_its_key_history(upload_studio) -> None:  
     assert httpx.get(f"{upload_studio.url}/api/threads/waltz/files/../threads.sqlite").status_code == 404
     assert httpx.get(f"{upload_studio.url}/api/threads/nobody").status_code == 404
     missing = httpx.post(f"{upload_studio.url}/api/threads/nobody/turns", json={"text": "undo"})
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and httpx.get(f"{upload_studio.url}/api/threads/nobody").status_code == 404
+    fresh = {httpx.post(f"{upload_studio.url}/api/threads", json={}).json()["thread"] for _ in range(2)}
+    assert len(fresh) == 2  # two new threads in the same second are two threads
+    unknown = httpx.post(f"{upload_studio.url}/api/threads", json={"thread": "x", "tradition": "klingon"})
+    assert unknown.status_code == 422 and "klingon" in unknown.json()["detail"]
 
 
 def _composed_run(studio) -> str:  # type: ignore[no-untyped-def]
