@@ -98,6 +98,14 @@ def test_ask_about_a_run_and_an_upload_with_limits(upload_studio, tmp_path: Path
     oversize = httpx.post(f"{upload_studio.url}/api/ask", data={"question": "What key?"},
                           files={"audio": ("big.wav", b"\0" * (UPLOAD_LIMIT + 1), "audio/wav")})  # fmt: skip
     assert oversize.status_code == 413 and str(UPLOAD_LIMIT) in oversize.json()["detail"]
+    import numpy as np
+    import soundfile as sf
+
+    long_wav = tmp_path / "long.wav"  # 601 s at 1 kHz, 8-bit: under the byte limit, over the duration limit
+    sf.write(long_wav, np.zeros(601_000, dtype=np.float32), 1000, subtype="PCM_U8")
+    too_long = httpx.post(f"{upload_studio.url}/api/ask", data={"question": "What key?"},
+                          files={"audio": ("long.wav", long_wav.read_bytes(), "audio/wav")})  # fmt: skip
+    assert too_long.status_code == 422 and "long.wav" in too_long.json()["detail"] and "600 s" in too_long.json()["detail"]
     not_audio = httpx.post(f"{upload_studio.url}/api/ask", data={"question": "What key?"},
                            files={"audio": ("notes.wav", b"not a wave file", "audio/wav")})  # fmt: skip
     assert not_audio.status_code == 422 and "notes.wav" in not_audio.json()["detail"]
