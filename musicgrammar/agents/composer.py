@@ -1,28 +1,50 @@
-"""The Composer: brief + exemplars (+ feedback) -> `CompositionSpec`.
+"""The Composer: brief + exemplars (+ previous design, findings, proposals) -> `CompositionSpec`.
 Anxiety: is there a motif worth remembering, and does it develop?"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import dspy
 
-from musicgrammar.agents.lm import predict_validated
+from musicgrammar.agents.lm import LLMSession, call_checked
 from musicgrammar.agents.planning import ExemplarHint, PlanningContext, plan_composition
 from musicgrammar.agents.revision import enforce_constraints, revise_spec
 from musicgrammar.agents.signatures import ComposeSpec
+from musicgrammar.agents.strategy import Agent, require_session
 from musicgrammar.ontologies import Brief, CompositionSpec, Finding, Reharmonization, validate_spec
 
-__all__ = ["Composer"]
+__all__ = ["Composer", "ComposerOutput", "exemplar_lines", "feedback_lines"]
 
 
-class Composer(dspy.Module):
+@dataclass
+class ComposerOutput:
+    """The design, what changed and why, how many LLM attempts it took, and which strategy made it."""
+
+    spec: CompositionSpec
+    changes: list[str] = field(default_factory=list)
+    attempts: int = 1
+    strategy: str = "engine"
+
+
+def exemplar_lines(exemplars: list[ExemplarHint]) -> list[str]:
+    return [f"{e.id}: {e.title} (form {e.form.value if e.form else '?'}, meter {e.meter}, mode {e.mode.value if e.mode else '?'})" for e in exemplars]
+
+
+def feedback_lines(findings: list[Finding]) -> list[str]:
+    return [f"{f.code} at {f.path}: {f.message}" + (f" Fix: {f.fix}" if f.fix else "") for f in findings]
+
+
+class Composer(Agent):
     """Engine: plans from the brief and the exemplars; on later passes revises only what the
-    findings name. LLM: writes the spec, retried with the validator's errors fed back; the brief's
-    explicit constraints are enforced on the result either way."""
+    findings name. LLM: writes (or revises) the spec, checked by the validators and retried with their
+    errors fed back. The brief's explicit constraints are enforced on the result either way."""
 
-    def __init__(self, lm: dspy.LM | None = None, retries: int = 2) -> None:
-        super().__init__()
-        self.lm = lm
-        self.retries = retries
+    role = "composer"
+
+    def __init__(self, llm: LLMSession | None = None) -> None:
+        super().__init__(llm)
+        self.write = dspy.Predict(ComposeSpec)
 
     def forward(
         self,
@@ -32,23 +54,29 @@ class Composer(dspy.Module):
         previous: CompositionSpec | None = None,
         feedback: list[Finding] | None = None,
         proposals: list[Reharmonization] | None = None,
-    ) -> dspy.Prediction:
-        feedback = feedback or []
-        ctx = PlanningContext(seed=seed, exemplars=exemplars)
-        if self.lm is None:
+    ) -> ComposerOutput:
+        feedback, proposals = feedback or [], proposals or []
+        inputs = {"brief": brief, "exemplars": exemplar_lines(exemplars), "previous": previous,
+                  "proposals": proposals, "feedback": feedback_lines(feedback)}  # fmt: skip
+
+        def by_engine() -> ComposerOutput:
             if previous is None:
+                ctx = PlanningContext(seed=seed, exemplars=exemplars)
                 spec = plan_composition(brief, ctx)
                 changes = ["first plan"] + ctx.notes
             else:
-                spec, changes = revise_spec(previous, brief, feedback, proposals or [], seed)
-            return dspy.Prediction(spec=spec, changes=changes, attempts=1)
-        lines = [f"{e.id}: {e.title} (form {e.form.value if e.form else '?'}, meter {e.meter}, mode {e.mode.value if e.mode else '?'})" for e in exemplars]
-        spec, errors, attempts = predict_validated(
-            ComposeSpec, self.lm, "spec", lambda s: validate_spec(s).findings, retries=self.retries,
-            brief=brief, exemplars=lines, feedback=[f"{f.code} at {f.path}: {f.message} Fix: {f.fix}" for f in feedback],
-        )  # fmt: skip
-        if spec is None:
-            spec = plan_composition(brief, ctx)
-            return dspy.Prediction(spec=spec, changes=["the LLM gave no parsable design; the engine planned it"], attempts=attempts)
-        spec, enforced = enforce_constraints(spec, brief)
-        return dspy.Prediction(spec=spec, changes=[f"LLM design after {attempts} attempt(s)"] + enforced, attempts=attempts, errors=errors)
+                spec, changes = revise_spec(previous, brief, feedback, proposals, seed)
+            self.teach(self.write, inputs, {"spec": spec})
+            return ComposerOutput(spec=spec, changes=changes)
+
+        def by_llm() -> ComposerOutput:
+            session = require_session(self.llm)
+            answer = call_checked(session, self.role, self.write, lambda a: validate_spec(a.spec).findings,
+                                  feedback_field="feedback", **inputs)  # fmt: skip
+            attempts = session.calls[-1].attempts
+            spec, enforced = enforce_constraints(answer.spec, brief)
+            return ComposerOutput(spec=spec, changes=[f"LLM design after {attempts} attempt(s)"] + enforced, attempts=attempts)
+
+        out, strategy = self.choose(by_llm, by_engine)
+        out.strategy = strategy
+        return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import dspy
 
 from musicgrammar.agents import edit_rules as rules
-from musicgrammar.agents.lm import predict_validated
+from musicgrammar.agents.lm import LLMOutputError, LLMSession, call_checked
 from musicgrammar.agents.prompt_reader import read_constraints, read_moods
 from musicgrammar.ontologies import CompositionSpec, Finding, Key, Mode, Score, find_instrument, get_instrument
 from musicgrammar.ontologies.edit import Edit, EditError, apply_edits
@@ -38,7 +38,8 @@ class TurnKind:
     BRANCH = "branch"
     WHY = "why"
     HELP = "help"
-    QUESTION = "question"
+    QUESTION = "question"  # about the design ("what key is it in?")
+    LISTEN = "listen"  # about how the piece sounds or what it resembles: answered by listening to it
     NONE = "none"
 
 
@@ -93,6 +94,8 @@ _ADD_RE = re.compile(r"\badd\s+(?:a|an|the|some)?\s*([a-z][a-z \-]+)", re.I)
 _REMOVE_RE = re.compile(r"\b(?:remove|drop|lose|without|no|cut)\s+(?:the\s+)?([a-z][a-z \-]+)", re.I)
 # every mode by its grammar name ('C mande silaba', 'D harmonic minor'), longest first
 _FULL_KEY_RE = re.compile(r"\b([A-G][#b]?)\s+(" + "|".join(sorted((m.value.replace("_", " ") for m in Mode), key=len, reverse=True)) + r")\b", re.I)
+# a question about the sound, not the design: "what key does it sound in?", "how many voices can you hear?"
+_LISTEN_RE = re.compile(r"\b(sounds?|sounding|hear|heard|audible|resembles?|reminds?|recogni[sz]e)\b", re.I)
 _DRUM_WORDS = {"drums", "drum", "percussion", "drum kit", "beat", "beats"}
 
 
@@ -125,6 +128,8 @@ def read_request(text: str, spec: CompositionSpec | None, score: Score | None = 
         return Reading(kind=TurnKind.NEW, argument=_NEW_RE.sub("", text, count=1) or text)
     if _NEW_RE.match(text) and not _EDIT_WORDS_RE.search(text):
         return Reading(kind=TurnKind.NEW, argument=_NEW_RE.sub("", text, count=1) or text)
+    if text.endswith("?") and _LISTEN_RE.search(text):
+        return Reading(kind=TurnKind.LISTEN, argument=text)
     try:
         edits = _edits_for(text, spec, score)
     except EditError as exc:
@@ -231,10 +236,14 @@ class EditReader(dspy.Module):
     """Engine: `read_request`. LLM: session words by rule, edits by `ReadEdits`, checked by
     applying them to the design (an edit that does not apply is fed back and retried)."""
 
-    def __init__(self, lm: dspy.LM | None = None, retries: int = 2) -> None:
+    def __init__(self, lm: dspy.LM | None = None, retries: int = 2, timeout_s: float | None = None) -> None:
         super().__init__()
+        from musicgrammar.settings import get_settings
+
         self.lm = lm
         self.retries = retries
+        self.timeout_s = timeout_s if timeout_s is not None else get_settings().lm_timeout_s
+        self.read_edits = dspy.Predict(ReadEdits)  # owned, so compiled demos save and load with the module
 
     def forward(self, request: str, spec: CompositionSpec | None, score: Score | None = None, recent: list[str] | None = None) -> dspy.Prediction:
         reading = read_request(request, spec, score)
@@ -248,9 +257,13 @@ class EditReader(dspy.Module):
                 return [Finding(code="EDIT_DOES_NOT_APPLY", severity="error", path=exc.field or "edits", message=str(exc))]
             return [] if edits else [Finding(code="EDIT_EMPTY", severity="error", path="edits", message="no edit given")]
 
-        edits, errors, attempts = predict_validated(ReadEdits, self.lm, "edits", check, retries=self.retries,
-                                                    design=spec, recent_turns=list(recent or [])[-6:], request=request, feedback=[])  # fmt: skip
-        if errors or not edits:
-            why = errors[0].message if errors else "the model proposed no edit"
-            return dspy.Prediction(reading=Reading(kind=TurnKind.EDIT, refusal=f"the LLM's edits do not apply ({why})"), attempts=attempts)
+        session = LLMSession(lm=self.lm, timeout_s=self.timeout_s, retries=self.retries)
+        try:
+            answer = call_checked(session, "edit_reader", self.read_edits, lambda a: check(a.edits), feedback_field="feedback",
+                                  design=spec, recent_turns=list(recent or [])[-6:], request=request, feedback=[])  # fmt: skip
+        except LLMOutputError as exc:
+            why = str(exc).split(": ", 2)[-1]
+            return dspy.Prediction(reading=Reading(kind=TurnKind.EDIT, refusal=f"the LLM's edits do not apply ({why})"),
+                                   attempts=session.calls[-1].attempts)  # fmt: skip
+        edits, attempts = list(answer.edits or []), session.calls[-1].attempts
         return dspy.Prediction(reading=Reading(kind=TurnKind.EDIT, edits=list(edits)), attempts=attempts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dspy
 
-from musicgrammar.ontologies import Brief, CompositionSpec, Finding, HarmonyCritique, Judgement
+from musicgrammar.ontologies import Brief, CompositionSpec, Finding, Reharmonization, Verdict
 
 __all__ = ["RetrieveExemplars", "WeaveTheme", "ComposeSpec", "CritiqueHarmony", "JudgeAesthetics"]
 
@@ -18,6 +18,7 @@ class RetrieveExemplars(dspy.Signature):
 
     request: str = dspy.InputField(desc="What the composer wants to write.")
     candidates: list[str] = dspy.InputField(desc="Candidate exemplars, one line each: id | title | description.")
+    feedback: list[str] = dspy.InputField(desc="What was wrong with the previous attempt (empty on the first); fix it.")
     chosen_ids: list[str] = dspy.OutputField(desc="Ids of the chosen candidates, most useful first (at most 5).")
     facts: list[str] = dspy.OutputField(desc="One grounded fact per chosen exemplar, citing its id.")
 
@@ -33,6 +34,7 @@ class WeaveTheme(dspy.Signature):
     request: str = dspy.InputField(desc="The request, as the person wrote it.")
     constraints: str = dspy.InputField(desc="Explicit constraints already read from the request (JSON); keep them.")
     lexicon: str = dspy.InputField(desc="The grammar's terms: moods, instruments, traditions, with descriptions.")
+    feedback: list[str] = dspy.InputField(desc="What was wrong with the previous attempt (empty on the first); fix it.")
     brief: Brief = dspy.OutputField(desc="The brief.")
 
 
@@ -42,34 +44,46 @@ class ComposeSpec(dspy.Signature):
     fills the bar in the meter's beats, and a cadence; the last section must close on the tonic),
     motifs (scale steps and rhythms in quarter notes) and where each returns and how it develops,
     the ensemble with roles, and lyrics when asked. Honour every explicit constraint of the brief.
-    Fix every finding in the feedback while keeping what was right.
+    When a previous design is given, revise it: fix every finding in the feedback, consider the
+    critic's reharmonization proposals, and keep what was right.
     Your anxiety: is there a motif worth remembering, and does it develop?"""
 
     brief: Brief = dspy.InputField(desc="The Theme Weaver's brief, with the explicit constraints.")
     exemplars: list[str] = dspy.InputField(desc="Real pieces to learn forms, progressions and cadences from.")
-    feedback: list[str] = dspy.InputField(desc="Findings of the validators and critics on the previous attempt.")
+    previous: CompositionSpec | None = dspy.InputField(desc="The previous design to revise; null on the first pass.")
+    proposals: list[Reharmonization] = dspy.InputField(desc="The Harmony Critic's proposed chord changes for the previous design.")
+    feedback: list[str] = dspy.InputField(desc="Findings of the validators and critics on the previous design or attempt.")
     spec: CompositionSpec = dspy.OutputField(desc="The full design.")
 
 
 class CritiqueHarmony(dspy.Signature):
     """You are the Harmony Critic. Given the design, the measured melody-harmony metrics and the
-    rule findings, decide which problems matter, and propose reharmonizations bar by bar (chord
-    strings in the section's key) that keep the melody's strong-beat notes as chord tones.
+    rule findings, say which problems matter most (findings with the section and bar in their path)
+    and propose reharmonizations bar by bar (chord strings in the section's key, one per bar of an
+    existing section) that keep the melody's strong-beat notes as chord tones. The measurements
+    stay as measured: add your judgement, do not restate them.
     Your anxiety: what clashes, and where does the harmony stop serving the melody?"""
 
     spec: CompositionSpec = dspy.InputField(desc="The design.")
     metrics: dict[str, float] = dspy.InputField(desc="CTnCTR, PCS, MCTD, chord histogram entropy ...")
     rule_findings: list[Finding] = dspy.InputField(desc="Findings of the harmony rules, with paths.")
-    critique: HarmonyCritique = dspy.OutputField(desc="Metrics, findings that matter, proposals.")
+    feedback: list[str] = dspy.InputField(desc="What was wrong with the previous attempt (empty on the first); fix it.")
+    findings: list[Finding] = dspy.OutputField(desc="The problems that matter most, with paths into the design (at most 5).")
+    proposals: list[Reharmonization] = dspy.OutputField(desc="Proposed chord changes, one per bar (at most 8).")
 
 
 class JudgeAesthetics(dspy.Signature):
-    """You are the Aesthetics Judge. Score the rendered piece on interpretable dimensions in [0, 1]
-    (structure clarity, motif recurrence, harmonic variety, rhythmic coherence, dynamics against the
-    affect arc, audio quality), each with a reason that quotes the measurements, then give a verdict
-    (accept, revise or reject) and targeted findings the composer can act on.
+    """You are the Aesthetics Judge. The rendered piece has been measured on interpretable dimensions
+    in [0, 1] (structure clarity, motif recurrence, harmonic variety, rhythmic coherence, dynamics
+    against the affect arc, audio quality), with findings. Weigh them: give a verdict (accept,
+    revise or reject), reasons that quote the measurements, and targeted findings the composer can
+    act on (with paths into the design). The measurements stay as measured.
     Your anxiety: would anyone listen to this twice?"""
 
     spec: CompositionSpec = dspy.InputField(desc="The design.")
     measurements: dict[str, float] = dspy.InputField(desc="Measured scores and signals of the rendered piece.")
-    judgement: Judgement = dspy.OutputField(desc="Scores, verdict, reasons and findings.")
+    measured_findings: list[Finding] = dspy.InputField(desc="What the measurements found wrong, with paths.")
+    feedback: list[str] = dspy.InputField(desc="What was wrong with the previous attempt (empty on the first); fix it.")
+    verdict: Verdict = dspy.OutputField(desc="accept, revise or reject.")
+    reasons: list[str] = dspy.OutputField(desc="Why, quoting the measurements (at most 4).")
+    findings: list[Finding] = dspy.OutputField(desc="Extra targeted findings for the next pass (at most 4).")

@@ -3,36 +3,68 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import dspy
 
-from musicgrammar.agents.lm import predict
+from musicgrammar.agents.lm import LLMSession, call_checked
 from musicgrammar.agents.signatures import WeaveTheme
+from musicgrammar.agents.strategy import Agent, require_session
 from musicgrammar.agents.weaving import weave_brief
-from musicgrammar.ontologies import Brief, Constraints, lexicon_entries
+from musicgrammar.ontologies import Brief, Constraints, Finding, Severity, find_instrument, lexicon_entries
 
-__all__ = ["ThemeWeaver"]
+__all__ = ["ThemeWeaver", "WeaverOutput", "check_brief"]
 
 
-class ThemeWeaver(dspy.Module):
+@dataclass
+class WeaverOutput:
+    brief: Brief
+    strategy: str = "engine"
+
+
+def check_brief(brief: Brief) -> list[Finding]:
+    """The grammar's checks on a brief: palette entries are instruments of the lexicon, one affect per
+    section at most (the forms here have at most 8), and a title that says something."""
+    findings: list[Finding] = []
+    for index, name in enumerate(brief.palette):
+        if find_instrument(name) is None:
+            findings.append(Finding(code="BRIEF_UNKNOWN_INSTRUMENT", severity=Severity.ERROR, path=f"brief.palette[{index}]",
+                                    message=f"{name!r} is not an instrument id of the lexicon", fix="use an instrument id from the lexicon"))  # fmt: skip
+    if len(brief.affect_arc) > 8:
+        findings.append(Finding(code="BRIEF_ARC_TOO_LONG", severity=Severity.ERROR, path="brief.affect_arc",
+                                message=f"{len(brief.affect_arc)} affect points; a piece here has at most 8 sections", fix="one point per section"))  # fmt: skip
+    return findings
+
+
+class ThemeWeaver(Agent):
     """Engine: rules read the explicit constraints, MiniLM maps imagery onto the mood lexicon.
-    LLM: the model writes the brief from the lexicon; the rule-read constraints are then restored
-    over whatever it wrote, so an explicit constraint can never be lost."""
+    LLM: the model writes the brief from the lexicon, checked and retried; the rule-read constraints
+    are then restored over whatever it wrote, so an explicit constraint can never be lost."""
 
-    def __init__(self, lm: dspy.LM | None = None) -> None:
-        super().__init__()
-        self.lm = lm
+    role = "theme_weaver"
 
-    def forward(self, prompt: str, overrides: Constraints | None = None) -> dspy.Prediction:
+    def __init__(self, llm: LLMSession | None = None) -> None:
+        super().__init__(llm)
+        self.weave = dspy.Predict(WeaveTheme)
+
+    def forward(self, prompt: str, overrides: Constraints | None = None) -> WeaverOutput:
         engine_brief = weave_brief(prompt, overrides)
-        if self.lm is None:
-            return dspy.Prediction(brief=engine_brief)
         lexicon = "\n".join(e.text for v in ("Mood", "Instrument", "Tradition") for e in lexicon_entries(v))
-        out = predict(WeaveTheme, self.lm, request=engine_brief.prompt, constraints=engine_brief.constraints.model_dump_json(exclude_defaults=True), lexicon=lexicon)
-        brief: Brief = out.brief
-        brief = brief.model_copy(update={"constraints": engine_brief.constraints, "prompt": engine_brief.prompt,
-                                         "tradition": engine_brief.constraints.tradition or brief.tradition})  # fmt: skip
-        return dspy.Prediction(brief=brief)
+        inputs = {"request": engine_brief.prompt, "constraints": engine_brief.constraints.model_dump_json(exclude_defaults=True), "lexicon": lexicon, "feedback": []}
+
+        def by_engine() -> Brief:
+            # the demonstration leaves out the lexicon: the live call carries it, and twice would not fit a small model
+            self.teach(self.weave, {k: v for k, v in inputs.items() if k != "lexicon"}, {"brief": engine_brief})
+            return engine_brief
+
+        def by_llm() -> Brief:
+            answer = call_checked(require_session(self.llm), self.role, self.weave, lambda a: check_brief(a.brief), feedback_field="feedback", **inputs)
+            brief: Brief = answer.brief
+            return brief.model_copy(update={"constraints": engine_brief.constraints, "prompt": engine_brief.prompt,
+                                            "tradition": engine_brief.constraints.tradition or brief.tradition})  # fmt: skip
+
+        brief, strategy = self.choose(by_llm, by_engine)
+        return WeaverOutput(brief=brief, strategy=strategy)
 
     @staticmethod
     def describe(brief: Brief) -> str:

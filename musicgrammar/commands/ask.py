@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-__all__ = ["register", "resolve_target", "qa_context", "answer_payload"]
+__all__ = ["register", "resolve_target", "qa_context"]
 
 
 def resolve_target(target: Path) -> tuple[Path | None, object | None]:
@@ -30,9 +30,7 @@ def resolve_target(target: Path) -> tuple[Path | None, object | None]:
     if composition_path is None:
         return target, None
     comp = load_composition(composition_path)
-    spec = comp.spec
-    piece = PieceFacts(path=str(composition_path), title=spec.title, key=str(spec.key), meter=str(spec.meter),
-                       tempo_bpm=float(spec.tempo.bpm), parts=len(comp.score.parts), duration_s=spec.duration_seconds)  # fmt: skip
+    piece = PieceFacts.from_design(comp.spec, comp.score, str(composition_path))
     mix = composition_path.parent / "mix.wav"
     return (mix if mix.is_file() else None), piece
 
@@ -53,13 +51,6 @@ def qa_context(lm: str = "local", store: Any = None) -> Any:
     return context
 
 
-def answer_payload(answer: Any) -> dict[str, Any]:
-    """The object `ask --json` prints (and the studio and MCP return) for an Answer."""
-    return {"answer": answer.answer, "confidence": answer.confidence, "kind": answer.kind.value,
-            "sources": [s.model_dump(exclude={"licence"}) | {"licence": s.licence} for s in answer.sources],
-            "evidence": answer.evidence, "hops": answer.hops}  # fmt: skip
-
-
 def ask_command(
     audio: Path = typer.Argument(..., metavar="AUDIO", help="WAV/FLAC/OGG/MP3 file, a run folder or a composition.json."),
     question: str = typer.Argument(..., metavar="QUESTION", help="The question, in English."),
@@ -69,21 +60,16 @@ def ask_command(
     trace: Path | None = typer.Option(None, "--trace", help="Append the graph's trace (JSON lines) to this file."),
 ) -> None:
     """Answer a question about a piece of music, citing the library works and facts it used."""
-    from musicgrammar.graphs.qa import ask
+    from musicgrammar.graphs.qa import answer_json, answer_lines, ask
 
     target, piece = resolve_target(audio)
     state = ask(question, audio=target, piece=piece, retrieval=not no_retrieval, context=qa_context(lm), trace_path=trace)
     answer = state.answer
     assert answer is not None  # the graph always ends in the answer node
     if as_json:
-        typer.echo(json.dumps(answer_payload(answer), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(answer_json(answer), indent=2, ensure_ascii=False))
         return
-    typer.echo(f"{answer.answer}  (confidence {answer.confidence:.2f}, {answer.kind.value}, {answer.hops} hop(s))")
-    for source in answer.sources:
-        extra = ", ".join(x for x in (source.catalogue, source.collection) if x)
-        typer.echo(f"  source: {source.id}: {source.title}" + (f" ({extra})" if extra else ""))
-    for line in answer.evidence:
-        typer.echo(f"  - {line}")
+    typer.echo("\n".join(answer_lines(answer)))
 
 
 def register(app: typer.Typer) -> None:

@@ -54,6 +54,9 @@ def compose_command(
     no_audio: Annotated[bool, typer.Option("--no-audio", help="Skip WAV rendering (MIDI and MusicXML only).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds other files: they are moved aside to <out>.old-N, never deleted.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    api_base: Annotated[Optional[str], typer.Option("--api-base", help="Base URL of an OpenAI-compatible server for --lm (e.g. http://127.0.0.1:8765/v1).")] = None,
+    lm_timeout: Annotated[Optional[float], typer.Option("--lm-timeout", help="Deadline in seconds of one agent's LLM call, retries included.")] = None,
+    agents_dir: Annotated[Optional[Path], typer.Option("--agents", help="A folder of compiled agents (musicgrammar agents compile).")] = None,
 ) -> None:
     """Compose a piece from a prompt: retrieve, weave, compose, realize, validate, critique, render, judge."""
     from musicgrammar.errors import UserInputError
@@ -71,7 +74,8 @@ def compose_command(
     # everything is checked before a folder is made
     check_prompt(prompt)
     options = RunOptions.build(lm=lm, seed=seed, max_iters=max_iters, duration_s=duration,
-                               fallback_local=fallback == "local" or None, audio=False if no_audio else None)  # fmt: skip
+                               fallback_local=fallback == "local" or None, audio=False if no_audio else None,
+                               lm_api_base=api_base, lm_timeout_s=lm_timeout, agents_dir=str(agents_dir) if agents_dir else None)  # fmt: skip
     from musicgrammar.graphs.runner import compose
 
     result = compose(prompt, out_dir=out, options=options, force=force, progress=_progress(json_out))

@@ -71,7 +71,7 @@ def _read(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
     recent = [f"{t.request} -> {t.reply[:120]}" for t in state.turns[-3:]]
     reading = ctx.reader(request=state.request, spec=state.spec, score=state.score, recent=recent).reading
     update: dict[str, Any] = {"kind": reading.kind, "edits": reading.edits, "argument": reading.argument, "refusal": reading.refusal,
-                              "pending": None, "reply": "", "changed": [], "files": {}, "branch_to": None}  # fmt: skip
+                              "pending": None, "reply": "", "changed": [], "files": {}, "answer": None, "branch_to": None}  # fmt: skip
     if reading.kind == TurnKind.EDIT and reading.edits and not reading.refusal:
         reasons = approval_reasons(state, reading.edits)
         if reasons:
@@ -191,6 +191,31 @@ def _export(state: ChatState, ctx: ChatContext) -> dict[str, Any]:
     return {"files": {fmt: str(path)}, "reply": f"exported r{rev.number} as {fmt}: {path}"}
 
 
+def _listen(state: ChatState, ctx: ChatContext, rev: Revision) -> dict[str, Any]:
+    """A question about how the piece sounds: the audio QA graph listens to the revision's mix
+    (rendered now if it is missing and audio is on); without audio it answers from the design."""
+    from musicgrammar.agents.audio_qa.engine import PieceFacts
+    from musicgrammar.graphs.qa import QAContext, answer_json, answer_lines, ask
+
+    mix = ctx.out_dir / f"r{rev.number}" / "mix.wav"
+    files: dict[str, str] = {}
+    if not mix.is_file() and ctx.audio:
+        files = _render(state, ctx, rev, audio=True)
+    # one QA context per process: the library store is opened once, a mix is analysed once
+    qa = ctx.extras.setdefault("qa", QAContext(analyses={}))
+    ctx.say("listening")
+    if mix.is_file():
+        result = ask(state.argument or state.request, audio=mix, context=qa)
+        heading = f"heard r{rev.number}:"
+    else:
+        piece = PieceFacts.from_design(rev.spec, rev.score, f"{state.thread_id}@r{rev.number}")
+        result = ask(state.argument or state.request, piece=piece, context=qa)
+        heading = f"the audio of r{rev.number} was not rendered (audio is off), so from the design:"
+    answer = result.answer
+    assert answer is not None  # the QA graph always ends in its answer node
+    return {"reply": heading + "\n" + "\n".join(answer_lines(answer)), "answer": answer_json(answer), "files": files}
+
+
 def _composition(state: ChatState, rev: Revision, engine: str) -> Any:
     """The revision as a Composition whose provenance carries the thread's requests and decisions."""
     from musicgrammar.ontologies import Composition, Provenance, Source, SourceKind
@@ -235,8 +260,10 @@ def _act(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:  # 
         update = {"branch_to": name, "reply": f"branched r{rev.number} into thread {name}"}
     elif kind == TurnKind.WHY:
         update = {"reply": answers.why(state, state.argument)}
-    elif kind == TurnKind.QUESTION:  # audio question answering is not part of the chat yet: the design answers
-        update = {"reply": "from the design (questions about the audio itself are not answered here yet):\n" + answers.show(state)}
+    elif kind == TurnKind.LISTEN:
+        update = _listen(state, ctx, rev)
+    elif kind == TurnKind.QUESTION:  # a question about the design: the design answers
+        update = {"reply": "from the design:\n" + answers.show(state)}
     else:
         update = {"reply": state.refusal or "I did not understand that; try 'help'"}
     reply = update.get("reply", "")
@@ -290,6 +317,7 @@ class ChatSession:
             lm_obj = make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries)
         self.reader = EditReader(lm=lm_obj)
         self.lm, self.progress, self.melody, self.audio = lm, progress, melody, audio
+        self.extras: dict[str, Any] = {}  # live objects kept across this process's turns (the QA context)
         self.thread_id = thread_id or time.strftime("t%Y%m%d-%H%M%S")
         state = self.state()
         if state is None:
@@ -308,7 +336,8 @@ class ChatSession:
         out = self.chat_dir / self.thread_id
         out.mkdir(parents=True, exist_ok=True)
         melody = ModelMelody() if self.melody == "model" else RuleMelody()
-        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=melody, progress=self.progress, audio=self.audio)
+        return ChatContext(out_dir=out, reader=self.reader, lm=self.lm, melody=melody, progress=self.progress, audio=self.audio,
+                           extras=self.extras)  # fmt: skip
 
     def state(self, thread_id: str | None = None) -> ChatState | None:
         snapshot = self.graph.get_state(self._config(thread_id))
@@ -359,7 +388,7 @@ class ChatSession:
             return self._result(state, reply, [])
         if state.branch_to:
             self._branch(state, state.branch_to)
-        return self._result(state, state.reply, state.changed, state.files)
+        return self._result(state, state.reply, state.changed, state.files, state.answer)
 
     def _branch(self, state: ChatState, name: str) -> None:
         if self.state(name) is not None:
@@ -372,9 +401,11 @@ class ChatSession:
         self.graph.update_state(self._config(name), start.model_dump(), as_node="act")
         self.thread_id = name
 
-    def _result(self, state: ChatState, reply: str, changed: list[str], files: dict[str, str] | None = None) -> dict[str, Any]:
-        return {"thread": self.thread_id, "revision": state.current, "reply": reply, "changed": changed,
-                "summary": answers.summary(state), "files": files or {}}  # fmt: skip
+    def _result(self, state: ChatState, reply: str, changed: list[str], files: dict[str, str] | None = None,
+                answer: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        result = {"thread": self.thread_id, "revision": state.current, "reply": reply, "changed": changed,
+                  "summary": answers.summary(state), "files": files or {}}  # fmt: skip
+        return result | ({"answer": answer} if answer is not None else {})
 
     def close(self) -> None:
         self.checkpointer.conn.close()

@@ -18,6 +18,7 @@ HELP = (
     "Ask for a piece ('a waltz in G for flute and harp'), then change it: 'transpose it to E minor', 'slower', "
     "'at 90', 'give the melody to the clarinet', 'add a cello', 'no drums', 'make the B section darker', "
     "'make the A section louder', '8 more bars', 'drop the coda', 'reharmonize bar 5', 'simpler chords in the A section'. "
+    "Ask how it sounds ('what tempo does it sound like?', 'does it sound like any chorale?'). "
     "Session: undo, redo, history, show, render, export musicxml|midi|wav [PATH], branch [NAME], why ...?"
 )
 

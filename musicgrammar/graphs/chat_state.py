@@ -56,6 +56,7 @@ class ChatState(BaseModel):
     reply: str = ""
     changed: list[str] = Field(default_factory=list)
     files: dict[str, str] = Field(default_factory=dict)
+    answer: dict[str, Any] | None = Field(default=None, description="The audio QA answer of a question about the sound (as `ask --json`).")
     branch_to: str | None = None
 
     def revision(self, number: int | None = None) -> Revision | None:

@@ -19,6 +19,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from musicgrammar.agents.prompt_reader import read_constraints
+from musicgrammar.agents.strategy import is_fallback
 from musicgrammar.graphs.state import DesignState, RunContext, Snapshot
 from musicgrammar.ontologies import (
     Brief,
@@ -46,12 +47,27 @@ def _node(name: str, fn: Callable[[DesignState, RunContext], dict[str, Any]]) ->
         if ctx.progress:
             ctx.progress(f"{name}" + (f" (pass {state.iteration})" if state.iteration else ""))
         started = time.perf_counter()
+        calls_before = len(ctx.llm.calls) if ctx.llm else 0
         update = fn(state, ctx)
         summary = update.pop("_trace", {})
+        if ctx.llm and len(ctx.llm.calls) > calls_before:
+            calls = ctx.llm.calls[calls_before:]
+            summary["llm_calls"] = [c.record() for c in calls]
+            update["lm_tokens"] = state.lm_tokens + sum(c.tokens for c in calls)
         ctx.trace.write(name, update.get("iteration", state.iteration), time.perf_counter() - started, **summary)
         return update
 
     return run
+
+
+def _strategy(state: DesignState, agent: str, strategy: str) -> dict[str, Any]:
+    """Record which strategy made an agent's output; a fallback is also a note of the run."""
+    update: dict[str, Any] = {"strategies": state.strategies | {agent: strategy}}
+    if is_fallback(strategy):
+        note = f"{agent} fell back to the local engine: {strategy.removeprefix('engine (fallback: ').removesuffix(')')}"
+        if note not in state.notes:
+            update["notes"] = state.notes + [note]
+    return update
 
 
 def _retrieve(state: DesignState, ctx: RunContext) -> dict[str, Any]:
@@ -60,14 +76,17 @@ def _retrieve(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     sources = [Source(kind=SourceKind.EXEMPLAR, id=e.id, title=e.title, licence=e.licence, note=fact)
                for e, fact in zip(out.exemplars, out.facts)]  # fmt: skip
     notes = [] if out.grounded else [out.note or "no exemplars found: the plan is not grounded in the corpus"]
-    return {"hints": out.hints, "sources": sources, "grounded": out.grounded, "notes": state.notes + notes,
-            "_trace": {"exemplars": [s.id for s in sources], "facts": out.facts, "grounded": out.grounded}}  # fmt: skip
+    update = _strategy(state, "librarian", out.strategy)
+    update["notes"] = update.get("notes", state.notes) + notes
+    return update | {"hints": out.hints, "sources": sources, "grounded": out.grounded,
+                     "_trace": {"exemplars": [s.id for s in sources], "facts": out.facts, "grounded": out.grounded, "strategy": out.strategy}}  # fmt: skip
 
 
 def _weave(state: DesignState, ctx: RunContext) -> dict[str, Any]:
-    brief = ctx.weaver(prompt=state.prompt, overrides=state.overrides).brief
-    return {"brief": brief, "adjustments": list(brief.constraints.adjustments),
-            "_trace": {"brief": brief.model_dump(mode="json", exclude={"prompt"})}}  # fmt: skip
+    out = ctx.weaver(prompt=state.prompt, overrides=state.overrides)
+    brief = out.brief
+    return _strategy(state, "theme_weaver", out.strategy) | {"brief": brief, "adjustments": list(brief.constraints.adjustments),
+            "_trace": {"brief": brief.model_dump(mode="json", exclude={"prompt"}), "strategy": out.strategy}}  # fmt: skip
 
 
 def _compose(state: DesignState, ctx: RunContext) -> dict[str, Any]:
@@ -76,8 +95,8 @@ def _compose(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     proposals = state.critique.proposals if state.critique else []
     out = ctx.composer(brief=state.brief, exemplars=state.hints, seed=state.seed, previous=state.spec,
                        feedback=state.feedback if state.spec else [], proposals=proposals if state.spec else [])  # fmt: skip
-    return {"spec": out.spec, "iteration": iteration, "changes": list(out.changes),
-            "_trace": {"changes": out.changes, "feedback": [f.code for f in state.feedback], "attempts": out.attempts,
+    return _strategy(state, "composer", out.strategy) | {"spec": out.spec, "iteration": iteration, "changes": list(out.changes),
+            "_trace": {"changes": out.changes, "feedback": [f.code for f in state.feedback], "attempts": out.attempts, "strategy": out.strategy,
                        "key": str(out.spec.key), "meter": str(out.spec.meter), "bars": out.spec.bars}}  # fmt: skip
 
 
@@ -97,9 +116,10 @@ def _validate(state: DesignState, ctx: RunContext) -> dict[str, Any]:
 
 def _critique(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     assert state.spec is not None and state.score is not None
-    critique = ctx.critic(spec=state.spec, score=state.score, seed=state.seed + state.iteration).critique
-    return {"critique": critique, "_trace": {"metrics": critique.metrics, "findings": [f.code for f in critique.findings],
-                                             "proposals": len(critique.proposals)}}  # fmt: skip
+    out = ctx.critic(spec=state.spec, score=state.score, seed=state.seed + state.iteration)
+    critique = out.critique
+    return _strategy(state, "harmony_critic", out.strategy) | {"critique": critique, "_trace": {"metrics": critique.metrics,
+            "findings": [f.code for f in critique.findings], "proposals": len(critique.proposals), "strategy": out.strategy}}  # fmt: skip
 
 
 def _render(state: DesignState, ctx: RunContext) -> dict[str, Any]:
@@ -116,7 +136,8 @@ def _judge(state: DesignState, ctx: RunContext) -> dict[str, Any]:
 
     assert state.spec is not None and state.score is not None and state.validation is not None
     mix, sr, stems = read_audio(state.files)
-    judgement = ctx.judge(spec=state.spec, score=state.score, mix=mix, sr=sr, stems=stems).judgement
+    judged = ctx.judge(spec=state.spec, score=state.score, mix=mix, sr=sr, stems=stems)
+    judgement = judged.judgement
     critique_findings = state.critique.findings if state.critique else []
     from musicgrammar.tools.listen.plan_check import check_render_files
 
@@ -136,8 +157,8 @@ def _judge(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     feedback += [f for f in critique_findings if f.severity.value in ("error", "warning")]
     feedback += judgement.findings
     feedback += [f for f in heard if f.severity.value != "info"]
-    return {"judgement": judgement, "history": state.history + [record], "best": best, "feedback": feedback,
-            "_trace": {"verdict": judgement.verdict.value, "overall": judgement.overall, "reasons": judgement.reasons,
+    return _strategy(state, "aesthetics_judge", judged.strategy) | {"judgement": judgement, "history": state.history + [record], "best": best, "feedback": feedback,
+            "_trace": {"verdict": judgement.verdict.value, "overall": judgement.overall, "reasons": judgement.reasons, "strategy": judged.strategy,
                        "heard": [f.code for f in heard]}}  # fmt: skip
 
 

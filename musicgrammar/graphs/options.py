@@ -9,6 +9,7 @@ Ranges come from `musicgrammar.limits`; an out-of-range value is a UserInputErro
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -20,7 +21,8 @@ from musicgrammar.settings import Settings, get_settings
 __all__ = ["RunOptions", "CLI_NAMES", "check_prompt"]
 
 # Field name -> the command-line option that sets it (for error messages).
-CLI_NAMES = {"duration_s": "--duration", "fallback_local": "--fallback", "audio": "--no-audio", "lm_timeout_s": "--lm-timeout"}
+CLI_NAMES = {"duration_s": "--duration", "fallback_local": "--fallback", "audio": "--no-audio", "lm_timeout_s": "--lm-timeout", "lm_api_base": "--api-base",
+             "agents_dir": "--agents"}
 
 
 class RunOptions(BaseModel):
@@ -34,8 +36,10 @@ class RunOptions(BaseModel):
     duration_s: float | None = Field(default=None, ge=DURATION_S[0], le=DURATION_S[1], description="Target length (s).")
     fallback_local: bool = Field(default=False, description="Use the local engine when the LLM is unreachable.")
     audio: bool = Field(default=True, description="Render WAV mix and stems.")
-    lm_timeout_s: float = Field(gt=0, description="LLM request timeout in seconds.")
+    lm_timeout_s: float = Field(gt=0, le=3600, description="Deadline of one agent's LLM call, all attempts together (s).")
     lm_retries: int = Field(ge=0, le=10, description="LLM retries with validator feedback.")
+    lm_api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server for the LLM.")
+    agents_dir: str | None = Field(default=None, description="A folder of compiled agents (`musicgrammar agents compile`).")
 
     @field_validator("duration_s", "lm_timeout_s", mode="before")
     @classmethod
@@ -44,6 +48,11 @@ class RunOptions(BaseModel):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{value} is not a number of seconds (NaN and infinity are not allowed)")
         return value
+
+    @field_validator("agents_dir", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, PurePath) else value  # kept as text: the options go into run.json
 
     @classmethod
     def build(cls, settings: Settings | None = None, **given: Any) -> RunOptions:

@@ -25,7 +25,7 @@ from musicgrammar.agents.audio_qa.question import read_question
 from musicgrammar.ontologies.answer import Answer, KindGroup, QuestionKind
 from musicgrammar.tools.listen.features import AudioAnalysis
 
-__all__ = ["MAX_HOPS", "QAState", "QAContext", "build_qa_graph", "ask"]
+__all__ = ["MAX_HOPS", "QAState", "QAContext", "build_qa_graph", "ask", "answer_json", "answer_lines"]
 
 MAX_HOPS = 3
 _NEEDS_WORK = (KindGroup.IDENTIFICATION, KindGroup.MULTI_HOP)
@@ -231,3 +231,17 @@ def ask(question: str, audio: str | Path | None = None, piece: PieceFacts | None
             for record in result.trace:
                 handle.write(json.dumps(record, default=str) + "\n")
     return result
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer as `ask --json` prints it: answer, confidence, kind, sources (with licence), evidence, hops."""
+    return answer.model_dump(mode="json")
+
+
+def answer_lines(answer: Answer) -> list[str]:
+    """The answer as text: the answer with its confidence, kind and hops, then its sources and evidence."""
+    lines = [f"{answer.answer}  (confidence {answer.confidence:.2f}, {answer.kind.value}, {answer.hops} hop(s))"]
+    for source in answer.sources:
+        extra = ", ".join(x for x in (source.catalogue, source.collection) if x)
+        lines.append(f"  source: {source.id}: {source.title}" + (f" ({extra})" if extra else ""))
+    return lines + [f"  - {line}" for line in answer.evidence]

@@ -69,6 +69,8 @@ class RunResult:
             "tradition": spec.tradition,
             "lyrics_language": spec.lyrics.language if spec.lyrics else None,
             "warnings": warnings,
+            "strategies": dict(self.state.strategies),
+            "lm_tokens": self.state.lm_tokens,
             "files": {k: v for k, v in self.state.files.items() if not k.startswith("stem:")} | {"stems": str(self.out_dir / "stems")},
         }
 
@@ -84,17 +86,28 @@ def new_run_id(prompt: str, seed: int) -> str:
 
 
 def _agents(options: RunOptions, lm_name: str) -> dict[str, Any]:
-    from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, ThemeWeaver, make_lm
+    """The five agents of a run, on the engine (`lm_name` 'local') or on one LLM session."""
+    from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, LLMSession, ThemeWeaver, make_lm
+    from musicgrammar.settings import get_settings
 
-    retries = options.lm_retries
-    lm = None if lm_name == "local" else make_lm(lm_name, timeout_s=options.lm_timeout_s, retries=retries)
-    return {
-        "librarian": Librarian(lm=lm),
-        "weaver": ThemeWeaver(lm=lm),
-        "composer": Composer(lm=lm, retries=retries),
-        "critic": HarmonyCritic(lm=lm, harmonizer="ff"),
-        "judge": AestheticsJudge(lm=lm),
-    }
+    settings = get_settings()
+    llm = None
+    if lm_name != "local":
+        lm = make_lm(lm_name, api_base=options.lm_api_base, timeout_s=options.lm_timeout_s)
+        llm = LLMSession(lm=lm, timeout_s=options.lm_timeout_s, retries=options.lm_retries, fallback_local=options.fallback_local)
+    roles = {"librarian": Librarian, "weaver": ThemeWeaver, "composer": Composer, "critic": HarmonyCritic, "judge": AestheticsJudge}
+    on_llm = {cls.role for cls in roles.values()} if settings.lm_agents.strip() == "all" else {r.strip() for r in settings.lm_agents.split(",") if r.strip()}
+    unknown = on_llm - {cls.role for cls in roles.values()}
+    if unknown:
+        raise UserInputError(f"unknown agent(s) {', '.join(sorted(unknown))}; use 'all' or some of {', '.join(c.role for c in roles.values())}",
+                             field="MUSICGRAMMAR_LM_AGENTS")  # fmt: skip
+    agents = {key: cls(llm=llm if cls.role in on_llm else None) for key, cls in roles.items()}
+    agents["critic"] = HarmonyCritic(llm=llm if HarmonyCritic.role in on_llm else None, harmonizer="ff")
+    if llm is not None and options.agents_dir:
+        from musicgrammar.agents.compiled import load_compiled
+
+        load_compiled(agents, Path(options.agents_dir))
+    return agents | {"llm": llm}
 
 
 def _write_meta(out_dir: Path, meta: dict[str, Any]) -> None:
@@ -166,6 +179,10 @@ def compose(
     """
     check_prompt(prompt)
     options = options or RunOptions.build(**given)
+    if options.agents_dir is not None:
+        from musicgrammar.agents.compiled import check_compiled_dir
+
+        check_compiled_dir(Path(options.agents_dir))
     if options.duration_s is not None:
         overrides = (overrides or Constraints()).model_copy(update={"duration_s": options.duration_s})
     from musicgrammar.settings import get_settings

@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, Field
 
-from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, ThemeWeaver
+from musicgrammar.agents import AestheticsJudge, Composer, HarmonyCritic, Librarian, LLMSession, ThemeWeaver
 from musicgrammar.agents.planning import ExemplarHint
 from musicgrammar.limits import MAX_ITERS
 from musicgrammar.ontologies import (
@@ -69,6 +69,8 @@ class DesignState(BaseModel):
     files: dict[str, str] = Field(default_factory=dict)
     finished: bool = False
     engine: str = "local"
+    strategies: dict[str, str] = Field(default_factory=dict, description="Agent -> 'engine', 'llm' or 'engine (fallback: <reason>)'.")
+    lm_tokens: int = Field(default=0, description="Prompt plus completion tokens of every LLM call.")
 
 
 def _state_types(root: type[BaseModel]) -> list[tuple[str, str]]:
@@ -123,4 +125,5 @@ class RunContext:
     melody: Any = None  # a tools.realize.MelodyStrategy, None for the rule-based one
     fail_at: str | None = None  # "node:iteration" raises there once (crash-recovery tests)
     progress: Any = None  # a callable(str) for progress lines
+    llm: LLMSession | None = None  # the LLM side of the run (None: every agent uses the engine)
     extras: dict[str, Any] = field(default_factory=dict)

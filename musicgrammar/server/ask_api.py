@@ -37,8 +37,8 @@ def answer_question(question: str, target: Path, *, retrieval: bool = True, lm: 
     An audio file longer than MAX_AUDIO_SECONDS is refused before it is decoded; `store_holder`
     keeps the opened exemplar store between calls.
     """
-    from musicgrammar.commands.ask import answer_payload, qa_context, resolve_target
-    from musicgrammar.graphs.qa import ask
+    from musicgrammar.commands.ask import qa_context, resolve_target
+    from musicgrammar.graphs.qa import answer_json, ask
     from musicgrammar.tools.listen.audio import check_audio_file
 
     holder = store_holder if store_holder is not None else {}
@@ -53,7 +53,7 @@ def answer_question(question: str, target: Path, *, retrieval: bool = True, lm: 
         state = ask(question, audio=audio, piece=piece, retrieval=retrieval, context=context)
         holder["store"] = context.store
     assert state.answer is not None  # the graph always ends in the answer node
-    return answer_payload(state.answer)
+    return answer_json(state.answer)
 
 
 @router.post("/ask")

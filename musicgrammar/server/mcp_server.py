@@ -199,7 +199,8 @@ def build_mcp_server() -> Any:
         no_retrieval: Annotated[bool, Field(description="Answer from the audio analysis alone (the ablation).")] = False,
     ) -> dict[str, Any]:
         """Answer a question about a piece of music; returns the `musicgrammar ask --json` object: answer, confidence, kind, sources, evidence, hops."""
-        from musicgrammar.commands.ask import answer_payload, qa_context, resolve_target
+        from musicgrammar.commands.ask import qa_context, resolve_target
+        from musicgrammar.graphs.qa import answer_json
         from musicgrammar.graphs.qa import ask as answer
 
         def go() -> dict[str, Any]:
@@ -208,7 +209,7 @@ def build_mcp_server() -> Any:
             state = answer(question, audio=target, piece=piece, retrieval=not no_retrieval, context=context)
             stores["store"] = context.store  # opened once, warm for the next question
             assert state.answer is not None  # the graph always ends in the answer node
-            return answer_payload(state.answer)
+            return answer_json(state.answer)
 
         return one_line_errors(go)
 

@@ -59,3 +59,12 @@ def test_llm_edits_are_applied_and_retried_on_error():
     assert out.attempts == 2 and out.reading.edits[0].path == "sections[1].dynamic"
     assert apply_edits(_spec(), out.reading.edits).sections[1].dynamic.value == "f"
     assert "sections[7]" in json.dumps(lm.history[-1]["messages"])
+
+
+def test_questions_about_the_sound_are_told_from_questions_about_the_design():
+    for question in ("what tempo does it sound like?", "how many voices can you hear?", "does it sound like any chorale?",
+                     "what key does it sound in?", "which tune does it remind you of?"):  # fmt: skip
+        reading = read_request(question, _spec())
+        assert reading.kind == TurnKind.LISTEN and reading.argument == question and not reading.edits, question
+    assert read_request("what key is it in?", _spec()).kind == TurnKind.QUESTION
+    assert read_request("make it sound darker", _spec()).kind == TurnKind.EDIT  # not a question: an edit

@@ -132,3 +132,29 @@ def test_an_edit_that_does_not_fit_the_grammar_changes_nothing() -> None:
         apply_edits(spec, [Edit(op="set", path="tempo", value={"bpm": 5000})])
     moved = apply_edits(spec, [Edit(op="set", path="tempo", value={"bpm": 100})])
     assert diff_paths(spec, moved) in (["tempo.bpm"], ["tempo.bpm", "tempo.term"])
+
+
+def test_a_question_about_the_sound_is_answered_by_listening_to_the_current_revision(tmp_path: Path) -> None:
+    pytest.importorskip("basic_pitch")
+    pytest.importorskip("fluidsynth")
+    chat = ChatSession(tmp_path, "hymn", audio=False, melody="rules")
+    try:
+        first = chat.turn("a chorale in G for piano, 4 bars")
+        bpm = first["summary"]["tempo_bpm"]
+        unheard = chat.turn("what tempo does it sound like?")  # no audio in this process: the design answers, and says so
+        assert "was not rendered" in unheard["reply"] and unheard["answer"]["kind"] == "tempo"
+        assert unheard["answer"]["answer"] == f"{bpm:.0f} BPM" and unheard["answer"]["sources"][0]["id"] == "hymn@r1"
+    finally:
+        chat.close()
+    chat = ChatSession(tmp_path, "hymn", audio=True, melody="rules")  # a later process with audio: the mix is rendered and heard
+    try:
+        heard = chat.turn("what tempo does it sound like?")
+        answer = heard["answer"]
+        assert heard["files"]["mix"].endswith("r1/mix.wav") and heard["reply"].startswith("heard r1:")
+        assert answer["kind"] == "tempo" and 0.5 <= answer["confidence"] <= 1.0 and answer["answer"] in heard["reply"]
+        assert abs(float(answer["answer"].split()[0]) - bpm) <= 0.05 * bpm  # the heard tempo is the designed one
+        assert any(line.startswith("heard ") for line in answer["evidence"])
+        design = chat.turn("what key is it in?")  # a question about the design stays with the design
+        assert "answer" not in design and design["reply"].startswith("from the design:") and first["summary"]["key"] in design["reply"]
+    finally:
+        chat.close()

@@ -8,12 +8,17 @@ the reason and a low confidence rather than guessed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from musicgrammar.ontologies.answer import CANNOT_TELL, Answer, AnswerSource, KindGroup, QuestionKind
 from musicgrammar.retrieval_corpus.exemplar import COLLECTIONS, Exemplar
 from musicgrammar.retrieval_corpus.facts import FACTS_SOURCE, ComposerFacts
 from musicgrammar.tools.listen.features import AudioAnalysis
+
+if TYPE_CHECKING:
+    from musicgrammar.ontologies import CompositionSpec, Score
 
 __all__ = ["MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
            "source_of"]  # fmt: skip
@@ -33,6 +38,12 @@ class PieceFacts(BaseModel):
     tempo_bpm: float
     parts: int
     duration_s: float
+
+    @classmethod
+    def from_design(cls, spec: CompositionSpec, score: Score, path: str) -> PieceFacts:
+        """The facts of a design and its score; `path` names where they come from (the answer's source)."""
+        return cls(path=path, title=spec.title, key=str(spec.key), meter=str(spec.meter), tempo_bpm=float(spec.tempo.bpm),
+                   parts=len(score.parts), duration_s=spec.duration_seconds)  # fmt: skip
 
 
 class Knowledge(BaseModel):

@@ -52,7 +52,11 @@ def _facts(state: Any) -> list[str]:
 
 def llm_answerer(lm: dspy.LM) -> Callable[[Any], Answer]:
     """An answerer for the QA graph that calls `lm` through the signature and checks its citations."""
-    from musicgrammar.agents.lm import predict
+    from musicgrammar.agents.lm import LLMOutputError, LLMSession, call_checked
+    from musicgrammar.settings import get_settings
+
+    settings = get_settings()
+    predictor = dspy.Predict(AnswerAudioQuestion)
 
     def answer(state: Any) -> Answer:
         draft = answer_question(state.kind, state.analysis, state.knowledge, state.retrieval)
@@ -61,8 +65,12 @@ def llm_answerer(lm: dspy.LM) -> Callable[[Any], Answer]:
         for line in facts:
             sid = line[1:line.index("]")]
             known.setdefault(sid, AnswerSource(id=sid, title=sid))
-        out = predict(AnswerAudioQuestion, lm, question=state.question, kind=state.kind.value, evidence=state.evidence,
-                      facts=facts, draft=draft.answer)  # fmt: skip
+        session = LLMSession(lm=lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries)
+        try:  # one deadline, parse errors retried; the citation gate below judges what parses
+            out = call_checked(session, "audio_qa", predictor, lambda _: [], question=state.question, kind=state.kind.value,
+                               evidence=state.evidence, facts=facts, draft=draft.answer)  # fmt: skip
+        except LLMOutputError as exc:
+            return Answer(answer=f"{CANNOT_TELL}: the language model gave no usable answer ({exc})", confidence=0.1, kind=state.kind)
         text = str(out.answer).strip() or CANNOT_TELL
         cited = [str(c).strip().strip("[]") for c in (out.cited or [])]
         confidence = min(1.0, max(0.0, float(out.confidence or 0.0)))
