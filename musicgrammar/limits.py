@@ -16,6 +16,7 @@ __all__ = [
     "MAX_NOTES",
     "MAX_BARS",
     "MAX_AUDIO_SECONDS",
+    "MAX_UPLOAD_BYTES",
     "in_range",
 ]
 
@@ -37,6 +38,8 @@ MAX_NOTES = 50_000
 MAX_BARS = 4096
 # Length of an audio file to tokenize, in seconds.
 MAX_AUDIO_SECONDS = 10 * 60.0
+# An audio file uploaded to the studio (about 6 minutes of 44.1 kHz stereo 16-bit WAV).
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 
 def in_range(value: float, bounds: tuple[float, float]) -> bool:

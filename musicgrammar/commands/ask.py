@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
-__all__ = ["register", "resolve_target"]
+__all__ = ["register", "resolve_target", "qa_context"]
 
 
 def resolve_target(target: Path) -> tuple[Path | None, object | None]:
@@ -34,6 +35,22 @@ def resolve_target(target: Path) -> tuple[Path | None, object | None]:
     return (mix if mix.is_file() else None), piece
 
 
+def qa_context(lm: str = "local", store: Any = None) -> Any:
+    """The QAContext of one question: the offline engine, or the LLM strategy for a litellm model string;
+    `store` (an open exemplar store) keeps the library warm across questions."""
+    from musicgrammar.graphs.qa import QAContext
+
+    context = QAContext(store=store)
+    if lm != "local":
+        from musicgrammar.agents.audio_qa.llm import llm_answerer
+        from musicgrammar.agents.lm import make_lm
+        from musicgrammar.settings import get_settings
+
+        settings = get_settings()
+        context.answerer = llm_answerer(make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries, temperature=0.0))
+    return context
+
+
 def ask_command(
     audio: Path = typer.Argument(..., metavar="AUDIO", help="WAV/FLAC/OGG/MP3 file, a run folder or a composition.json."),
     question: str = typer.Argument(..., metavar="QUESTION", help="The question, in English."),
@@ -43,18 +60,10 @@ def ask_command(
     trace: Path | None = typer.Option(None, "--trace", help="Append the graph's trace (JSON lines) to this file."),
 ) -> None:
     """Answer a question about a piece of music, citing the library works and facts it used."""
-    from musicgrammar.graphs.qa import QAContext, answer_json, answer_lines, ask
+    from musicgrammar.graphs.qa import answer_json, answer_lines, ask
 
     target, piece = resolve_target(audio)
-    context = QAContext()
-    if lm != "local":
-        from musicgrammar.agents.audio_qa.llm import llm_answerer
-        from musicgrammar.agents.lm import make_lm
-        from musicgrammar.settings import get_settings
-
-        settings = get_settings()
-        context.answerer = llm_answerer(make_lm(lm, timeout_s=settings.lm_timeout_s, retries=settings.lm_retries, temperature=0.0))
-    state = ask(question, audio=target, piece=piece, retrieval=not no_retrieval, context=context, trace_path=trace)
+    state = ask(question, audio=target, piece=piece, retrieval=not no_retrieval, context=qa_context(lm), trace_path=trace)
     answer = state.answer
     assert answer is not None  # the graph always ends in the answer node
     if as_json:

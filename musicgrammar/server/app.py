@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 import musicgrammar
-from musicgrammar.server import compose_api, runs_api
+from musicgrammar.limits import MAX_UPLOAD_BYTES
+from musicgrammar.server import ask_api, chat_api, compose_api, runs_api
 from musicgrammar.server.jobs import JobQueue
 from musicgrammar.server.security import ApiGuard
 
@@ -36,11 +37,13 @@ def get_health(request: Request) -> dict[str, Any]:
             "capabilities": [name for name, _ in ROUTERS]}  # fmt: skip
 
 
-# capability name -> router; chat (/api/threads*) and ask (/api/ask) join here as routers of their own
+# capability name -> router
 ROUTERS: tuple[tuple[str, APIRouter], ...] = (
     ("health", health),
     ("compose", compose_api.router),
     ("runs", runs_api.router),
+    ("chat", chat_api.router),
+    ("ask", ask_api.router),
 )
 
 
@@ -51,8 +54,12 @@ def create_app(
     concurrency: int = 1,
     max_waiting: int = 100,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    chat_dir: Path | None = None,
 ) -> FastAPI:
-    """The app: runs read from and written to `runs_dir`; `token` set means every API call needs it."""
+    """The app: runs read from and written to `runs_dir`, chat threads in `chat_dir` (default
+    `runs_dir/chat`); `token` set means every API call needs it; `max_upload_bytes` bounds an audio
+    upload to `/api/ask`, `max_body_bytes` every other request body."""
     jobs = JobQueue(concurrency=concurrency, max_waiting=max_waiting)
 
     @asynccontextmanager
@@ -64,6 +71,8 @@ def create_app(
                   description="Compose from a prompt, follow the agents, listen to and download the results.")  # fmt: skip
     app.state.jobs = jobs
     app.state.runs_dir = runs_dir
+    app.state.chat_dir = chat_dir or runs_dir / "chat"
+    app.state.qa = {}  # the exemplar store, opened by the first question and kept for the next
     for _, router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -72,5 +81,5 @@ def create_app(
     def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
 
-    app.add_middleware(ApiGuard, token=token, max_body_bytes=max_body_bytes)
+    app.add_middleware(ApiGuard, token=token, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
     return app

@@ -1,11 +1,13 @@
-"""The Model Context Protocol server: compose, validate, render and harmonize as tools for agent hosts.
+"""The Model Context Protocol server: compose, validate, render, harmonize, edit and ask as tools for agent hosts.
 
 Each tool calls the function the CLI command calls (`graphs.runner.compose`, `commands.ontology.
 validate_file` / `render_file`, `commands.harmonize.harmonize_file` / `write_two_track_midi`), so the
 MCP answers are the CLI's answers. Argument schemas come from the ontology: `constraints` is the
 `Constraints` model, and a document to validate is described by the Composition, CompositionSpec
 and Score schemas (it is still checked by the grammar's own reader, so a broken document gets
-findings rather than a protocol error). A user's mistake comes back as a one-line tool error.
+findings rather than a protocol error). `edit` is one turn of `musicgrammar chat` on a thread
+(`graphs.chat.ChatSession`), `ask` is `musicgrammar ask` (`graphs.qa.ask`); a thread's tradition is
+one of the ontology's traditions. A user's mistake comes back as a one-line tool error.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from musicgrammar.ontologies import Composition, CompositionSpec, Constraints, S
 
 __all__ = ["build_mcp_server", "TOOL_NAMES"]
 
-TOOL_NAMES = ("compose", "validate", "render", "harmonize")
+TOOL_NAMES = ("compose", "validate", "render", "harmonize", "edit", "ask")
 _T = TypeVar("_T")
 
 
@@ -32,6 +34,14 @@ def _document_schema() -> dict[str, Any]:
     `$ref` written out in place (a tool's argument schema must stand alone)."""
     return {"anyOf": [{"title": model.__name__} | _inline_refs(model.model_json_schema()) for model in (Composition, CompositionSpec, Score)],
             "description": "A Composition, CompositionSpec or Score object (see `musicgrammar ontology schema`)."}  # fmt: skip
+
+
+def _tradition_schema() -> dict[str, Any]:
+    """A new thread's tradition: one of the ontology's traditions, or none."""
+    from musicgrammar.ontologies import tradition_catalog
+
+    return {"anyOf": [{"type": "string", "enum": sorted(tradition_catalog())}, {"type": "null"}], "default": None,
+            "description": "A new thread's tradition: its changes to lyrics, instruments or modes wait for a custodian's approval."}  # fmt: skip
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +65,7 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_mcp_server() -> Any:
-    """An `MCPServer` with the four tools registered; `.run()` serves it over stdio."""
+    """An `MCPServer` with the six tools registered; `.run()` serves it over stdio."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
@@ -64,8 +74,11 @@ def build_mcp_server() -> Any:
     server = MCPServer(
         name="musicgrammar", version=musicgrammar.__version__,
         instructions="Compose music from a prompt, validate grammar documents, render scores to audio, "
-                     "harmonize melodies. Paths are on the machine running the server.",
+                     "harmonize melodies, edit a piece in a chat thread, answer questions about a recording. "
+                     "Paths are on the machine running the server.",
     )  # fmt: skip
+
+    stores: dict[str, Any] = {}
 
     def one_line_errors(fn: Callable[[], _T]) -> _T:
         try:
@@ -153,6 +166,50 @@ def build_mcp_server() -> Any:
             result, score = harmonize_file(melody_path, seed=seed, method=method, key=key)
             write_two_track_midi(Path(out), score, result)
             return result.to_json() | {"out": out}
+
+        return one_line_errors(go)
+
+    @server.tool()
+    def edit(
+        thread: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]{1,80}$", description="Chat thread id: resumed if it exists, else started.")],
+        request: Annotated[str, Field(min_length=1, max_length=4000, description="A new piece, an edit ('transpose it to E minor', 'slower', 'add a cello'), undo, redo, 'why ...?'.")],
+        chat_dir: Annotated[str | None, Field(description="Where threads live (default: the chat_dir setting).")] = None,
+        tradition: Annotated[str | None, WithJsonSchema(_tradition_schema())] = None,
+        custodians: Annotated[list[str] | None, Field(description="A new thread's custodians, who approve changes to its tradition.")] = None,
+        audio: Annotated[bool, Field(description="Render a WAV of the new revision (false: MIDI only).")] = True,
+    ) -> dict[str, Any]:
+        """One chat turn on a thread; returns the object `musicgrammar chat --json` prints: thread, revision, reply, changed JSON paths, summary (key, meter, tempo_bpm, instruments, bars, duration_s, valid) and files."""
+        from musicgrammar.graphs.chat import ChatSession
+        from musicgrammar.settings import get_settings
+
+        def go() -> dict[str, Any]:
+            session = ChatSession(Path(chat_dir) if chat_dir else get_settings().chat_dir, thread, audio=audio, tradition=tradition,
+                                  custodians=custodians)  # fmt: skip
+            try:
+                return session.turn(request)
+            finally:
+                session.close()
+
+        return one_line_errors(go)
+
+    @server.tool()
+    def ask(
+        audio: Annotated[str, Field(description="An audio file (WAV, FLAC, OGG, MP3), a run folder or a composition.json.")],
+        question: Annotated[str, Field(min_length=1, description="The question, in English: key, tempo, title, composer, ...")],
+        no_retrieval: Annotated[bool, Field(description="Answer from the audio analysis alone (the ablation).")] = False,
+    ) -> dict[str, Any]:
+        """Answer a question about a piece of music; returns the `musicgrammar ask --json` object: answer, confidence, kind, sources, evidence, hops."""
+        from musicgrammar.commands.ask import qa_context, resolve_target
+        from musicgrammar.graphs.qa import answer_json
+        from musicgrammar.graphs.qa import ask as answer
+
+        def go() -> dict[str, Any]:
+            target, piece = resolve_target(Path(audio))
+            context = qa_context("local", store=stores.get("store"))
+            state = answer(question, audio=target, piece=piece, retrieval=not no_retrieval, context=context)
+            stores["store"] = context.store  # opened once, warm for the next question
+            assert state.answer is not None  # the graph always ends in the answer node
+            return answer_json(state.answer)
 
         return one_line_errors(go)
 

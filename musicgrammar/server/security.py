@@ -27,6 +27,7 @@ MIN_TOKEN_CHARS = 16
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
 _PUBLIC_PREFIXES = ("/static/",)
 _PUBLIC_PATHS = frozenset({"/", "/favicon.ico", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
+UPLOAD_PATHS = frozenset({"/api/ask"})  # routes that take an audio file: their own, larger body limit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,10 +47,11 @@ def check_bind(host: str, token: str | None) -> None:
 class ApiGuard:
     """ASGI middleware: bearer-token check and a request-body size limit, before any route runs."""
 
-    def __init__(self, app: ASGIApp, token: str | None, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode() if token else None
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,13 +63,14 @@ class ApiGuard:
             if not hmac.compare_digest(given, self.expected):  # constant time: no timing hint about the token
                 await _reply(send, 401, "missing or wrong bearer token", {b"www-authenticate": b"Bearer"})
                 return
+        limit = self.max_upload_bytes if path in UPLOAD_PATHS else self.max_body_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await _reply(send, 413, f"the request body is over {self.max_body_bytes} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _reply(send, 413, f"the request body is over {limit} bytes")
             return
-        await self.app(scope, self._limited(receive, send), send)
+        await self.app(scope, self._limited(receive, send, limit), send)
 
-    def _limited(self, receive: Receive, send: Send) -> Receive:
+    def _limited(self, receive: Receive, send: Send, limit: int) -> Receive:
         """Count streamed body bytes; past the limit the request reads as a disconnect (413 is sent)."""
         seen = 0
 
@@ -76,8 +79,8 @@ class ApiGuard:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:
-                    await _reply(send, 413, f"the request body is over {self.max_body_bytes} bytes")
+                if seen > limit:
+                    await _reply(send, 413, f"the request body is over {limit} bytes")
                     return {"type": "http.disconnect"}
             return message
 

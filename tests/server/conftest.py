@@ -67,3 +67,15 @@ def locked_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     yield studio
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=30)
+
+
+UPLOAD_LIMIT = 1_000_000  # the upload_studio's limit: an oversize upload is cheap to send
+
+
+@pytest.fixture(scope="module")
+def upload_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    """An open studio whose audio uploads are limited to UPLOAD_LIMIT bytes."""
+    studio, server, thread = start_studio(tmp_path_factory.mktemp("upload-runs"), max_upload_bytes=UPLOAD_LIMIT)
+    yield studio
+    server.should_exit = True  # type: ignore[attr-defined]
+    thread.join(timeout=30)

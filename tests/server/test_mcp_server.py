@@ -42,12 +42,14 @@ def test_mcp_tools_over_stdio(tmp_path: Path) -> None:
     async def session() -> None:
         async with Client(params, read_timeout_seconds=300) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            assert set(tools) == {"compose", "validate", "render", "harmonize"}
+            assert set(tools) == {"compose", "validate", "render", "harmonize", "edit", "ask"}
             # the argument schemas come from the ontology
             compose_schema = json.dumps(tools["compose"].input_schema)
             assert "Constraints" in compose_schema and "no_drums" in compose_schema and "tempo_bpm" in compose_schema
             validate_schema = json.dumps(tools["validate"].input_schema)
             assert "CompositionSpec" in validate_schema and "Score" in validate_schema
+            assert "mande" in json.dumps(tools["edit"].input_schema)  # a thread's tradition is one of the ontology's
+            assert tools["ask"].input_schema["required"] == ["audio", "question"]
 
             composed = await client.call_tool("compose", {
                 "prompt": "a hymn", "out": str(tmp_path / "hymn"), "seed": 2, "max_iters": 1, "audio": False,
@@ -75,6 +77,17 @@ def test_mcp_tools_over_stdio(tmp_path: Path) -> None:
                                                                    "method": "rules"}))  # fmt: skip
             assert chords["key"] == "C major" and chords["chords"][-1]["symbol"] == "C"
             assert (tmp_path / "h.mid").read_bytes()[:4] == b"MThd"
+
+            # a chat turn on a thread, then a question about the run composed above
+            threads = {"thread": "waltz", "chat_dir": str(tmp_path / "chat"), "audio": False}
+            first = _payload(await client.call_tool("edit", threads | {"request": "a waltz in G for flute and harp"}))
+            assert first["revision"] == 1 and first["summary"]["key"] == "G major" and first["summary"]["meter"] == "3/4"
+            moved = _payload(await client.call_tool("edit", threads | {"request": "transpose it to E minor"}))
+            assert moved["revision"] == 2 and moved["summary"]["key"] == "E minor" and moved["thread"] == "waltz"
+            answer = _payload(await client.call_tool("ask", {"audio": str(tmp_path / "hymn"), "question": "What key is it in?"}))
+            assert answer["kind"] == "key" and answer["answer"] == "F major"
+            empty = await client.call_tool("edit", threads | {"request": "   "})
+            assert empty.is_error and "empty" in _text(empty) and "Traceback" not in _text(empty)
 
             missing = await client.call_tool("validate", {"path": str(tmp_path / "nope.json")})
             assert missing.is_error and "nope.json" in _text(missing) and "Traceback" not in _text(missing)

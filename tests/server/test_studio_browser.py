@@ -1,7 +1,8 @@
 """The studio page in a real browser: Debian's chromium, headless, driven by Playwright.
 
 The test composes from the page, waits for the player, checks that the audio element holds a source
-of non-zero duration, and saves a screenshot to build/test-output/studio-page.png.
+of non-zero duration, asks the ask box about the run, makes a piece with a chat turn and plays it,
+and saves screenshots to build/test-output/ (studio-page.png, studio-chat.png).
 """
 
 from __future__ import annotations
@@ -50,9 +51,25 @@ def test_compose_from_the_page_and_play_the_mix(studio) -> None:  # type: ignore
             assert page.locator("#downloads a[data-name='score.mid']").count() == 1
             assert page.locator("#runs li").count() >= 1
             assert not errors, errors
-
             OUTPUT.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(OUTPUT / "studio-page.png"), full_page=False)
             assert (OUTPUT / "studio-page.png").stat().st_size > 10_000
+
+            # the ask box answers about the open run; a chat turn makes a thread's piece and plays it
+            page.fill("#ask-question", "What key is it in?")
+            page.click("#ask-button")
+            page.wait_for_selector("#ask-answer p[data-kind='key']", timeout=120_000)
+            assert page.text_content("#ask-answer p").startswith("G major")
+            run_mix = page.evaluate("document.getElementById('mix-player').currentSrc")
+            page.fill("#chat-text", "a march in F for trumpet")
+            page.click("#chat-button")
+            page.wait_for_selector("#chat-log li[data-revision='1']", timeout=240_000)
+            assert "F major" in page.text_content("#chat-log li[data-revision='1']")
+            assert page.input_value("#chat-thread")  # the new thread's id
+            page.wait_for_function("document.body.dataset.chatRevision === '1' && document.getElementById('mix-player').duration > 0")
+            chat_mix = page.evaluate("document.getElementById('mix-player').currentSrc")
+            assert chat_mix.startswith("blob:") and chat_mix != run_mix  # the revision's own mix, fetched with the token
+            assert not errors, errors
+            page.locator("#chat-panel").screenshot(path=str(OUTPUT / "studio-chat.png"))
         finally:
             browser.close()

@@ -1,4 +1,5 @@
-// The studio page: compose through the HTTP API, follow the agents over SSE, listen and download.
+// The studio page: compose through the HTTP API, follow the agents over SSE, listen and download,
+// edit a piece in a chat thread and ask questions about a run or a recording.
 // Every API call carries the bearer token when one is set, so audio and pictures are fetched as
 // blobs (an <audio src> cannot send a header).
 "use strict";
@@ -30,12 +31,15 @@ async function api(path, options = {}) {
   return response;
 }
 
-async function fileUrl(runId, name) {
-  const response = await api(`/api/runs/${encodeURIComponent(runId)}/files/${name.split("/").map(encodeURIComponent).join("/")}`);
-  const url = URL.createObjectURL(await response.blob());
+const encodeName = (name) => name.split("/").map(encodeURIComponent).join("/");
+
+async function blobUrl(path) {
+  const url = URL.createObjectURL(await (await api(path)).blob());
   blobUrls.push(url);
   return url;
 }
+
+const fileUrl = (runId, name) => blobUrl(`/api/runs/${encodeURIComponent(runId)}/files/${encodeName(name)}`);
 
 function el(tag, attrs = {}, text = "") {
   const node = document.createElement(tag);
@@ -210,8 +214,84 @@ async function checkHealth() {
   } catch (error) { $("server-status").textContent = String(error.message || error); }
 }
 
+// Chat: one turn at a time on a thread; the revision's mix and piano roll replace the players above.
+async function chatTurn(event) {
+  event.preventDefault();
+  const text = $("chat-text").value.trim();
+  if (!text) return;
+  const button = $("chat-button");
+  button.disabled = true;
+  const log = $("chat-log");
+  const mine = el("li");
+  mine.append(el("span", { class: "you" }, "you: "), text);
+  log.append(mine);
+  try {
+    let thread = $("chat-thread").value.trim();
+    if (!thread) {
+      const created = await (await api("/api/threads", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json();
+      thread = created.thread;
+      $("chat-thread").value = thread;
+    }
+    const path = `/api/threads/${encodeURIComponent(thread)}`;
+    const out = await (await api(`${path}/turns`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text }) })).json();
+    const s = out.summary;
+    const reply = el("li", { "data-revision": String(out.revision) });
+    reply.append(`r${out.revision}: ${out.reply}`);
+    if (out.changed.length) reply.append(" ", el("code", {}, "changed: " + out.changed.join(", ")));
+    if (s.key) reply.append(el("div", { class: "muted" }, `${s.key}, ${s.meter}, ${s.tempo_bpm} BPM, ${s.bars} bars, ${s.duration_s} s, ${s.instruments.join(", ")}${s.valid ? "" : ", INVALID"}`));
+    log.append(reply);
+    $("chat-text").value = "";
+    await showRevision(path, out);
+  } catch (error) {
+    log.append(el("li", { class: "invalid" }, String(error.message || error)));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function showRevision(threadPath, out) {
+  if (!out.files.mix && !out.files.midi) return;
+  const thread = await (await api(threadPath)).json();
+  const files = new Set(thread.files);
+  const folder = `r${out.revision}/`;
+  $("result").hidden = false;
+  $("title").textContent = `thread ${out.thread}, revision ${out.revision}`;
+  if (out.files.mix) $("mix-player").src = await blobUrl(`${threadPath}/files/${encodeName(out.files.mix)}`);
+  const roll = $("pianoroll");
+  if (files.has(folder + "pianoroll.png")) roll.src = await blobUrl(`${threadPath}/files/${encodeName(folder + "pianoroll.png")}`);
+  document.body.dataset.chatRevision = String(out.revision);
+}
+
+// Ask: an uploaded file, or else the open run.
+async function askQuestion(event) {
+  event.preventDefault();
+  const box = $("ask-answer");
+  const form = new FormData();
+  form.append("question", $("ask-question").value);
+  const file = $("ask-file").files[0];
+  if (file) form.append("audio", file);
+  else if (document.body.dataset.openRun) form.append("run_id", document.body.dataset.openRun);
+  else { box.textContent = "choose an audio file or open a run first"; return; }
+  $("ask-button").disabled = true;
+  box.textContent = "listening…";
+  try {
+    const a = await (await api("/api/ask", { method: "POST", body: form })).json();
+    box.replaceChildren(el("p", { "data-kind": a.kind }, `${a.answer} (${a.kind}, confidence ${a.confidence.toFixed(2)}, ${a.hops} hop(s))`));
+    const sources = el("ul", { class: "sources" });
+    for (const src of a.sources) sources.append(el("li", {}, `${src.id}: ${src.title}` + (src.catalogue ? ` (${src.catalogue})` : "")));
+    for (const line of a.evidence) sources.append(el("li", { class: "muted" }, line));
+    box.append(sources);
+  } catch (error) {
+    box.textContent = String(error.message || error);
+  } finally {
+    $("ask-button").disabled = false;
+  }
+}
+
 $("token").addEventListener("change", () => { sessionStorage.setItem("musicgrammar-token", $("token").value); checkHealth(); loadRuns(); });
 $("compose-form").addEventListener("submit", compose);
+$("chat-form").addEventListener("submit", chatTurn);
+$("ask-form").addEventListener("submit", askQuestion);
 showProgress([]);
 checkHealth();
 loadRuns();
