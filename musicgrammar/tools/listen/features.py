@@ -18,7 +18,7 @@ from musicgrammar.tools.analysis import SILENCE_DB, rms_dbfs
 from musicgrammar.tools.listen.audio import LoadedAudio, load_audio
 from musicgrammar.tools.listen.transcribe import TranscribedNote, transcribe
 
-__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "top_line", "voice_count", "estimate_meter"]
+__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "chroma_key", "top_line", "voice_count", "estimate_meter"]
 
 _HOP = 512
 _CHORD_TOLERANCE_S = 0.06  # onsets closer than this belong to one chord (transcription jitter)
@@ -141,8 +141,25 @@ def estimate_meter(y: np.ndarray, sr: int, beat_frames: np.ndarray) -> int | Non
     return best
 
 
-def analyse_loaded(audio: LoadedAudio) -> AudioAnalysis:
-    """Analyse decoded audio (see :func:`load_audio`)."""
+def chroma_key(y: np.ndarray, sr: int) -> str | None:
+    """The key from the recording's pitch-class energy (chroma) by the same key profiles as
+    `estimate_key`: no transcription, a few hundred milliseconds for a minute of audio."""
+    import librosa
+
+    from musicgrammar.ontologies import Note
+    from musicgrammar.tools.io import estimate_key
+
+    energy = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=_HOP).sum(axis=1)  # (12,), C first
+    if not np.isfinite(energy).all() or float(energy.sum()) <= 0:
+        return None
+    shares = energy / energy.sum() * 12.0  # only the proportions matter to the profiles
+    return str(estimate_key([Note(pitch=60 + pc, start=0.0, duration=max(float(s), 1e-6)) for pc, s in enumerate(shares)]))
+
+
+def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True) -> AudioAnalysis:
+    """Analyse decoded audio (see :func:`load_audio`). Without `transcribe_notes` the key comes from the
+    chroma and the note-level fields (voices, register, top line) stay empty: the plan-to-audio check
+    needs only key, tempo, meter and level, and transcription is most of the cost."""
     import librosa
 
     from musicgrammar.ontologies import Note
@@ -156,6 +173,9 @@ def analyse_loaded(audio: LoadedAudio) -> AudioAnalysis:
         return AudioAnalysis(silent=True, **base)
     tempo, beat_frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=_HOP, units="frames")
     tempo_bpm = float(np.atleast_1d(tempo)[0]) if beat_frames.size >= 4 else None
+    if not transcribe_notes:
+        return AudioAnalysis(silent=False, tempo_bpm=round(tempo_bpm, 1) if tempo_bpm else None, beats=int(beat_frames.size),
+                             beats_per_bar=estimate_meter(y, sr, beat_frames), key=chroma_key(y, sr), **base)  # fmt: skip
     notes = _without_overtones([n for n in transcribe(y, sr) if n.amplitude >= _MIN_AMPLITUDE])
     key = None
     if len(notes) >= 8:
@@ -181,6 +201,6 @@ def analyse_loaded(audio: LoadedAudio) -> AudioAnalysis:
     )
 
 
-def analyse_audio(path: str | Path) -> AudioAnalysis:
+def analyse_audio(path: str | Path, *, transcribe_notes: bool = True) -> AudioAnalysis:
     """Load (bounded) and analyse an audio file."""
-    return analyse_loaded(load_audio(path))
+    return analyse_loaded(load_audio(path), transcribe_notes=transcribe_notes)
