@@ -28,7 +28,7 @@ def main() -> None:
         for label, score in (("faithful render", design), ("render transposed +2 semitones", transposed)):
             result = render_score(score, Path(tmp) / label.split()[0], sample_rate=22050)
             files = {"mix": str(result.mix)} | {f"stem:{k}": str(v) for k, v in result.stems.items()}
-            findings = check_render_files(design, files)
+            findings = check_render_files(design, files, track_beats=True)
             print(f"{example.name} ({design.key}, {design.tempo_bpm:g} BPM, {design.meter}), {label}:")
             for finding in findings or []:
                 print(f"  {finding.line()}")

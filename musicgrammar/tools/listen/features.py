@@ -18,7 +18,7 @@ from musicgrammar.tools.analysis import SILENCE_DB, rms_dbfs
 from musicgrammar.tools.listen.audio import LoadedAudio, load_audio
 from musicgrammar.tools.listen.transcribe import TranscribedNote, transcribe
 
-__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "chroma_key", "top_line", "voice_count", "estimate_meter"]
+__all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "chroma_key", "pitch_class_energy", "top_line", "voice_count", "estimate_meter"]
 
 _HOP = 512
 _CHORD_TOLERANCE_S = 0.06  # onsets closer than this belong to one chord (transcription jitter)
@@ -141,25 +141,39 @@ def estimate_meter(y: np.ndarray, sr: int, beat_frames: np.ndarray) -> int | Non
     return best
 
 
-def chroma_key(y: np.ndarray, sr: int) -> str | None:
-    """The key from the recording's pitch-class energy (chroma) by the same key profiles as
-    `estimate_key`: no transcription, a few hundred milliseconds for a minute of audio."""
-    import librosa
+def pitch_class_energy(y: np.ndarray, sr: int, frame: int = 8192) -> np.ndarray:
+    """Spectral energy per pitch class (C first), from 55 Hz to 4 kHz: a plain-numpy chroma, with no
+    JIT compilation to pay in a fresh process. Shape (12,)."""
+    if y.size < frame:
+        y = np.pad(y, (0, frame - y.size))
+    hop = frame // 2
+    count = 1 + (y.size - frame) // hop
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop][:count] * np.hanning(frame)  # (frames, frame)
+    power = np.square(np.abs(np.fft.rfft(frames, axis=1))).sum(axis=0)  # (frame // 2 + 1,)
+    freqs = np.fft.rfftfreq(frame, 1.0 / sr)
+    band = (freqs >= 55.0) & (freqs <= 4000.0)
+    pcs = np.round(12.0 * np.log2(freqs[band] / 440.0) + 69.0).astype(int) % 12
+    return np.bincount(pcs, weights=power[band], minlength=12)
 
+
+def chroma_key(y: np.ndarray, sr: int) -> str | None:
+    """The key from the recording's pitch-class energy by the same key profiles as `estimate_key`: no
+    transcription, a fraction of a second for a minute of audio."""
     from musicgrammar.ontologies import Note
     from musicgrammar.tools.io import estimate_key
 
-    energy = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=_HOP).sum(axis=1)  # (12,), C first
+    energy = np.sqrt(pitch_class_energy(y, sr))  # magnitudes: power would let one loud partial decide
     if not np.isfinite(energy).all() or float(energy.sum()) <= 0:
         return None
     shares = energy / energy.sum() * 12.0  # only the proportions matter to the profiles
     return str(estimate_key([Note(pitch=60 + pc, start=0.0, duration=max(float(s), 1e-6)) for pc, s in enumerate(shares)]))
 
 
-def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True) -> AudioAnalysis:
+def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True, track_beats: bool = True) -> AudioAnalysis:
     """Analyse decoded audio (see :func:`load_audio`). Without `transcribe_notes` the key comes from the
     chroma and the note-level fields (voices, register, top line) stay empty: the plan-to-audio check
-    needs only key, tempo, meter and level, and transcription is most of the cost."""
+    needs only key, tempo, meter and level, and transcription is most of the cost. Without `track_beats`
+    tempo and meter stay empty too: librosa's beat tracker compiles for ~5 s in every fresh process."""
     import librosa
 
     from musicgrammar.ontologies import Note
@@ -171,6 +185,8 @@ def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True) -> Audi
             "rms_dbfs": round(level, 2)}  # fmt: skip
     if level < SILENCE_DB or float(np.max(np.abs(y))) < 1e-3:
         return AudioAnalysis(silent=True, **base)
+    if not (transcribe_notes or track_beats):
+        return AudioAnalysis(silent=False, key=chroma_key(y, sr), **base)
     tempo, beat_frames = librosa.beat.beat_track(y=y, sr=sr, hop_length=_HOP, units="frames")
     tempo_bpm = float(np.atleast_1d(tempo)[0]) if beat_frames.size >= 4 else None
     if not transcribe_notes:
@@ -201,6 +217,6 @@ def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True) -> Audi
     )
 
 
-def analyse_audio(path: str | Path, *, transcribe_notes: bool = True) -> AudioAnalysis:
+def analyse_audio(path: str | Path, *, transcribe_notes: bool = True, track_beats: bool = True) -> AudioAnalysis:
     """Load (bounded) and analyse an audio file."""
-    return analyse_loaded(load_audio(path), transcribe_notes=transcribe_notes)
+    return analyse_loaded(load_audio(path), transcribe_notes=transcribe_notes, track_beats=track_beats)

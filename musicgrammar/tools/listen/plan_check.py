@@ -72,8 +72,12 @@ def check_render(score: Score, analysis: AudioAnalysis, stems: dict[str, np.ndar
     return findings
 
 
-def check_render_files(score: Score, files: dict[str, str]) -> list[Finding]:
-    """The check on a render's files (``mix`` and ``stem:<part>`` paths); no mix, no findings."""
+def check_render_files(score: Score, files: dict[str, str], *, track_beats: bool = False) -> list[Finding]:
+    """The check on a render's files (``mix`` and ``stem:<part>`` paths); no mix, no findings.
+
+    Inside the design loop it listens for key, length, level and every part, not for tempo and meter
+    (`track_beats` False): the beat tracker's findings are info only, and it costs ~5 s to compile in
+    every fresh process. `track_beats=True` adds them (benchmarks/plan_to_audio.py)."""
     if "mix" not in files:
         return []
     import soundfile as sf
@@ -81,7 +85,7 @@ def check_render_files(score: Score, files: dict[str, str]) -> list[Finding]:
     from musicgrammar.errors import MissingExtraError
 
     try:
-        analysis = analyse_audio(Path(files["mix"]), transcribe_notes=False)  # key from chroma: no transcription in the loop
+        analysis = analyse_audio(Path(files["mix"]), transcribe_notes=False, track_beats=track_beats)  # key from chroma
     except MissingExtraError as exc:
         return [_finding("RENDER_NOT_CHECKED", "score", f"the mix was not listened to: {exc}", "", Severity.INFO)]
 
