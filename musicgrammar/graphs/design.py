@@ -139,9 +139,10 @@ def _judge(state: DesignState, ctx: RunContext) -> dict[str, Any]:
     judged = ctx.judge(spec=state.spec, score=state.score, mix=mix, sr=sr, stems=stems)
     judgement = judged.judgement
     critique_findings = state.critique.findings if state.critique else []
-    from musicgrammar.tools.listen.plan_check import check_render_files
+    from musicgrammar.tools.listen.plan_check import check_render_audio
 
-    heard = check_render_files(state.score, state.files)  # the plan-to-audio check: does the mix sound as designed?
+    # the plan-to-audio check on the mix just read for the judge: does it sound as designed?
+    heard = check_render_audio(state.score, mix, sr, stems, Path(state.files["mix"])) if mix is not None and sr else []
     record = IterationRecord(
         iteration=state.iteration,
         findings=[f.model_dump(mode="json") for f in state.validation.findings + critique_findings + judgement.findings + heard],

@@ -15,7 +15,7 @@ import numpy as np
 from musicgrammar.errors import UserInputError
 from musicgrammar.tools.analysis import to_mono
 
-__all__ = ["ANALYSIS_SR", "MAX_ANALYSIS_S", "LoadedAudio", "check_audio_file", "load_audio"]
+__all__ = ["ANALYSIS_SR", "MAX_ANALYSIS_S", "LoadedAudio", "check_audio_file", "load_audio", "loaded_samples"]
 
 ANALYSIS_SR = 22050  # the rate basic-pitch and the librosa features expect
 MAX_ANALYSIS_S = 120.0  # decoded at most; longer files are analysed on their first two minutes
@@ -72,11 +72,20 @@ def load_audio(path: str | Path, max_seconds: float = MAX_ANALYSIS_S, sr: int = 
         raise UserInputError(f"could not decode the audio: {str(exc).splitlines()[0][:120]}", path=str(p)) from exc
     if data.shape[0] == 0:
         raise UserInputError("the audio file holds no samples", path=str(p))
-    mono = to_mono(data)
+    return loaded_samples(data, native_sr, path=p, file_duration_s=info.frames / info.samplerate, sr=sr)
+
+
+def loaded_samples(data: np.ndarray, native_sr: int, *, path: Path, file_duration_s: float | None = None,
+                   max_seconds: float = MAX_ANALYSIS_S, sr: int = ANALYSIS_SR) -> LoadedAudio:
+    """Samples already in memory ((n,) or (n, channels)) as analysis audio: at most `max_seconds`, mono at
+    `sr`; `path` names them in messages. `load_audio` decodes into this; the design loop hands over the
+    mix it has already read."""
+    duration = file_duration_s if file_duration_s is not None else data.shape[0] / native_sr
+    mono = to_mono(data[: int(max_seconds * native_sr)])
     if native_sr != sr:
         import soxr
 
         mono = soxr.resample(mono, native_sr, sr).astype(np.float32)
     if not np.all(np.isfinite(mono)):
-        raise UserInputError("the audio holds non-finite samples", path=str(p))
-    return LoadedAudio(samples=np.ascontiguousarray(mono), sr=sr, file_duration_s=info.frames / info.samplerate, path=p)
+        raise UserInputError("the audio holds non-finite samples", path=str(path))
+    return LoadedAudio(samples=np.ascontiguousarray(mono), sr=sr, file_duration_s=duration, path=path)

@@ -13,9 +13,9 @@ import numpy as np
 
 from musicgrammar.ontologies import Finding, Key, Score, Severity
 from musicgrammar.tools.analysis import rms_dbfs
-from musicgrammar.tools.listen.features import AudioAnalysis, analyse_audio
+from musicgrammar.tools.listen.features import AudioAnalysis, analyse_loaded
 
-__all__ = ["TEMPO_TOLERANCE", "INAUDIBLE_BELOW_MIX_DB", "check_render", "check_render_files"]
+__all__ = ["TEMPO_TOLERANCE", "INAUDIBLE_BELOW_MIX_DB", "check_render", "check_render_audio", "check_render_files"]
 
 TEMPO_TOLERANCE = 0.08  # relative; a beat tracker's double or half tempo counts as a match
 INAUDIBLE_BELOW_MIX_DB = 35.0  # a stem this far below the mix is not heard
@@ -73,21 +73,28 @@ def check_render(score: Score, analysis: AudioAnalysis, stems: dict[str, np.ndar
 
 
 def check_render_files(score: Score, files: dict[str, str], *, track_beats: bool = False) -> list[Finding]:
-    """The check on a render's files (``mix`` and ``stem:<part>`` paths); no mix, no findings.
-
-    Inside the design loop it listens for key, length, level and every part, not for tempo and meter
-    (`track_beats` False): the beat tracker's findings are info only, and it costs ~5 s to compile in
-    every fresh process. `track_beats=True` adds them (benchmarks/plan_to_audio.py)."""
+    """The check on a render's files (``mix`` and ``stem:<part>`` paths); no mix, no findings."""
     if "mix" not in files:
         return []
     import soundfile as sf
 
+    mix, sr = sf.read(files["mix"], dtype="float32", always_2d=False)
+    stems = {k.split(":", 1)[1]: sf.read(v, dtype="float32", always_2d=False)[0] for k, v in files.items() if k.startswith("stem:")}
+    return check_render_audio(score, mix, int(sr), stems, Path(files["mix"]), track_beats=track_beats)
+
+
+def check_render_audio(score: Score, mix: np.ndarray, sr: int, stems: dict[str, np.ndarray] | None, path: Path, *,
+                       track_beats: bool = False) -> list[Finding]:
+    """The check on a mix (and stems, part id -> samples) already in memory; `path` names the mix.
+
+    Inside the design loop it listens for key, length, level and every part, not for tempo and meter
+    (`track_beats` False): the beat tracker's findings are info only, and it costs ~5 s to compile in
+    every fresh process. `track_beats=True` adds them (benchmarks/plan_to_audio.py)."""
     from musicgrammar.errors import MissingExtraError
+    from musicgrammar.tools.listen.audio import loaded_samples
 
     try:
-        analysis = analyse_audio(Path(files["mix"]), transcribe_notes=False, track_beats=track_beats)  # key from chroma
+        analysis = analyse_loaded(loaded_samples(mix, sr, path=path), transcribe_notes=False, track_beats=track_beats)
     except MissingExtraError as exc:
         return [_finding("RENDER_NOT_CHECKED", "score", f"the mix was not listened to: {exc}", "", Severity.INFO)]
-
-    stems = {k.split(":", 1)[1]: sf.read(v, dtype="float32", always_2d=False)[0] for k, v in files.items() if k.startswith("stem:")}
     return check_render(score, analysis, stems)
