@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -127,6 +127,44 @@ def stats_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         typer.echo(f"  {name[3:]}: " + ", ".join(f"{k} {v}" for k, v in info[name].items()))
     if info["skipped_total"]:
         typer.echo(f"  skipped at build: {info['skipped_total']}")
+
+
+@corpus_app.command("audio-index")
+def audio_index_cmd(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the index (.npz); default: the packaged one that `ask` reads.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N works of the packaged library subset.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the build report as JSON.")] = False,
+) -> None:
+    """Render every work of the packaged library subset and index its chroma for `ask` (crash-safe: the
+    old index stays until the new one is complete). `MUSICGRAMMAR_AUDIO_INDEX` makes `ask` read another."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from musicgrammar.errors import UserInputError
+    from musicgrammar.retrieval_corpus.audio_index import AUDIO_INDEX_PATH, build_audio_index, load_audio_index, packaged_records
+
+    target = out or AUDIO_INDEX_PATH
+    if target.is_symlink() or target.is_dir():
+        raise UserInputError(f"{target} is a symlink or a folder; give a file path for the index", field="--out")
+    if target.exists():
+        try:
+            load_audio_index.__wrapped__(target)
+        except Exception as exc:  # noqa: BLE001 - anything unreadable as an index is someone else's file
+            raise UserInputError(f"{target} exists and is not an audio index; it is left alone", field="--out") from exc
+    records = packaged_records()[:limit]
+    started = time.perf_counter()
+    with Progress(TextColumn("rendering works"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=as_json, disable=as_json) as bar:  # fmt: skip
+        task = bar.add_task("render", total=len(records))
+        index = build_audio_index(records, target, progress=lambda done, total, _id: bar.update(task, completed=done))
+    report = {"path": str(target), "works": len(index.ids), "skipped": len(records) - len(index.ids),
+              "seconds_of_audio": round(len(index.levels) / 10.0, 1), "build_s": round(time.perf_counter() - started, 1)}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+    else:
+        typer.echo(f"indexed {report['works']} works ({report['seconds_of_audio'] / 3600:.1f} h of rendered audio) at {target}")
 
 
 def register(app: typer.Typer) -> None:

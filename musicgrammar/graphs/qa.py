@@ -2,8 +2,8 @@
 
 The state is typed (Pydantic) and every node appends a trace record (node, hop, seconds, what it
 found). Retrieval is bounded: at most ``MAX_HOPS`` hops, each trying something not tried before
-(the tunes of the library inside all the heard notes, the heard top line, the composer's facts, the
-works sharing the tune); the reasoner stops as soon as the question's kind has what it needs, or when
+(the recording's chroma against the audio index of rendered works, the tunes of the library inside all
+the heard notes, the heard top line, the composer's facts, the works sharing the tune); the reasoner stops as soon as the question's kind has what it needs, or when
 nothing new is left to try, and then the answer says what it could not tell.
 """
 
@@ -29,6 +29,7 @@ __all__ = ["MAX_HOPS", "QAState", "QAContext", "build_qa_graph", "ask", "answer_
 
 MAX_HOPS = 3
 _NEEDS_WORK = (KindGroup.IDENTIFICATION, KindGroup.MULTI_HOP)
+_READ_FROM_ALIGNMENT = (QuestionKind.KEY, QuestionKind.TEMPO, QuestionKind.VOICES)
 
 
 class QAState(BaseModel):
@@ -104,7 +105,7 @@ def _analyse(state: QAState, ctx: QAContext) -> dict[str, Any]:
     return {"kind": reading.kind, "kind_similarity": reading.similarity, "analysis": analysis, "evidence": state.evidence + evidence,
             "knowledge": knowledge,
             "_trace": {"kind": reading.kind.value, "similarity": round(reading.similarity, 3),
-                       "analysis": analysis.model_dump(exclude={"melody"}) if analysis else None}}  # fmt: skip
+                       "analysis": analysis.model_dump(exclude={"melody", "chroma"}) if analysis else None}}  # fmt: skip
 
 
 def _next_strategy(state: QAState) -> str | None:
@@ -113,11 +114,12 @@ def _next_strategy(state: QAState) -> str | None:
     if not state.retrieval or state.hops >= MAX_HOPS or state.piece is not None:
         return None
     wants_work = state.kind.group in _NEEDS_WORK or state.kind is QuestionKind.METER
-    if not wants_work or state.analysis is None or state.analysis.silent:
+    aligns = state.kind in _READ_FROM_ALIGNMENT  # perception the identified work's score can answer better
+    if not (wants_work or aligns) or state.analysis is None or state.analysis.silent:
         return None
     if know.identified is None:
-        for strategy in ("polyphony", "melody"):
-            if strategy not in state.tried:
+        for strategy in ("audio",) if aligns else ("audio", "polyphony", "melody"):
+            if strategy not in state.tried and (strategy != "audio" or state.analysis.chroma):
                 return strategy
         return None
     if state.kind in (QuestionKind.COMPOSER_DEATH, QuestionKind.COMPOSER_BIRTH) and not know.composer_looked_up:
@@ -128,7 +130,7 @@ def _next_strategy(state: QAState) -> str | None:
 
 
 def _retrieve(state: QAState, ctx: QAContext) -> dict[str, Any]:
-    from musicgrammar.retrieval_corpus.audio_search import match_melody, match_polyphony, same_melody
+    from musicgrammar.retrieval_corpus.audio_search import match_audio, match_melody, match_polyphony, same_melody
     from musicgrammar.retrieval_corpus.facts import composer_facts
 
     strategy = _next_strategy(state)
@@ -138,20 +140,27 @@ def _retrieve(state: QAState, ctx: QAContext) -> dict[str, Any]:
     evidence: list[str] = []
     trace: dict[str, Any] = {"strategy": strategy}
     assert state.analysis is not None  # _next_strategy checked it
-    if strategy in ("polyphony", "melody"):
-        if strategy == "polyphony":
-            match, label, size = match_polyphony(state.analysis.heard, ctx.get_store()), "all heard notes", len(state.analysis.heard)
+    if strategy in ("audio", "polyphony", "melody"):
+        if strategy == "audio":
+            match, covered = match_audio(state.analysis.chroma, ctx.get_store(), ctx.extras.get("audio_index"))
+            label, size = f"audio index of {covered} rendered works", f"{len(state.analysis.chroma) / 10:.0f} s of chroma"
+        elif strategy == "polyphony":
+            match, label, size = match_polyphony(state.analysis.heard, ctx.get_store()), "melody search, all heard notes", f"{len(state.analysis.heard)} notes"
         else:
-            match, label, size = match_melody(state.analysis.melody, ctx.get_store()), "top line", len(state.analysis.melody)
+            match, label, size = match_melody(state.analysis.melody, ctx.get_store()), "melody search, top line", f"{len(state.analysis.melody)} notes"
         trace.update(hits=[(h.id, round(float(h.score or 0), 3)) for h in match.hits], margin=round(match.margin, 3))
         if match.best is not None:
-            evidence.append(f"melody search ({label}, {size} notes): best {match.best.id} '{match.best.title}' "
+            evidence.append(f"{label} ({size}): best {match.best.id} '{match.best.title}' "
                             f"score {match.score:.2f}, lead {match.margin:.2f}")  # fmt: skip
         else:
-            evidence.append(f"melody search ({label}): no match")
-        if know.identified is None and match.best is not None and is_identified(match.score, match.margin):
-            know.identified, know.match, know.margin = match.best, match.score, match.margin
-        elif know.identified is None and match.score > know.match:
+            evidence.append(f"{label}: no match")
+        if match.aligned is not None:
+            hit = match.aligned
+            evidence.append(f"aligned with {hit.id}: sounds {hit.shift} semitone(s) above it (mod 12), "
+                            f"{hit.tempo_bpm:.0f} quarter notes per minute, from {hit.start_s:.0f} s into it")  # fmt: skip
+        if know.identified is None and match.best is not None and is_identified(match.score, match.margin, by_audio=strategy == "audio"):
+            know.identified, know.match, know.margin, know.aligned = match.best, match.score, match.margin, match.aligned
+        elif know.identified is None and strategy != "audio" and match.score > know.match:  # melody scores only: one scale in the refusal
             know.match, know.margin = match.score, match.margin
     elif strategy == "composer_facts":
         work = know.identified

@@ -1,9 +1,11 @@
 """The offline answerer: reads the answer to a typed question from the audio analysis or from the
 retrieved facts, each with its source, and says "I cannot tell" when neither holds it.
 
-Identification is trusted only when the melody search's best match is clearly ahead (score and
-margin thresholds measured on the benchmark's development split); everything else is refused with
-the reason and a low confidence rather than guessed.
+Identification is trusted only when a search's best match is clearly ahead (score and margin
+thresholds measured on the benchmark's development split); everything else is refused with the reason
+and a low confidence rather than guessed. A work identified by the audio index also comes with its
+alignment (how far the recording is transposed, how fast it goes), so the key, the tempo and the number
+of voices can be read from the work's score rather than only heard.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from musicgrammar.ontologies.answer import CANNOT_TELL, Answer, AnswerSource, KindGroup, QuestionKind
+from musicgrammar.retrieval_corpus.audio_index import AudioHit
 from musicgrammar.retrieval_corpus.exemplar import COLLECTIONS, Exemplar
 from musicgrammar.retrieval_corpus.facts import FACTS_SOURCE, ComposerFacts
 from musicgrammar.tools.listen.features import AudioAnalysis
@@ -20,12 +23,14 @@ from musicgrammar.tools.listen.features import AudioAnalysis
 if TYPE_CHECKING:
     from musicgrammar.ontologies import CompositionSpec, Score
 
-__all__ = ["MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
+__all__ = ["AUDIO_MIN_MARGIN", "AUDIO_MIN_MATCH", "MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
            "source_of"]  # fmt: skip
 
 MIN_MATCH = 0.35  # melody-search score (1.0 = the excerpt occurs exactly) needed to name a work
 MIN_MARGIN = 0.10  # ... and its lead over the next different work
 SURE_MATCH = 0.80  # above this the margin does not matter
+AUDIO_MIN_MATCH = 0.80  # audio-index score (mean CENS cosine) needed to name a work
+AUDIO_MIN_MARGIN = 0.04  # ... and its lead over the next different work: chroma is never far from chroma
 
 
 class PieceFacts(BaseModel):
@@ -50,6 +55,7 @@ class Knowledge(BaseModel):
     """What retrieval found: the identified work with its match score, the composer's facts, related works."""
 
     identified: Exemplar | None = None
+    aligned: AudioHit | None = Field(default=None, description="The audio index's alignment of the identified work.")
     match: float = 0.0
     margin: float = 0.0
     composer: ComposerFacts | None = None
@@ -59,7 +65,10 @@ class Knowledge(BaseModel):
     piece: PieceFacts | None = None
 
 
-def is_identified(score: float, margin: float) -> bool:
+def is_identified(score: float, margin: float, by_audio: bool = False) -> bool:
+    """Whether a search's best hit is trusted: the melody searches' scores or the audio index's."""
+    if by_audio:
+        return score >= AUDIO_MIN_MATCH and margin >= AUDIO_MIN_MARGIN
     return score >= SURE_MATCH or (score >= MIN_MATCH and margin >= MIN_MARGIN)
 
 
@@ -102,6 +111,28 @@ def _perception(kind: QuestionKind, a: AudioAnalysis | None) -> Answer:
     if value is None:
         return _refuse(kind, f"the recording does not reveal its {kind.value}")
     return Answer(answer=value, confidence=confidence, kind=kind)
+
+
+def _from_alignment(kind: QuestionKind, know: Knowledge) -> Answer | None:
+    """Key, tempo and voices of a recording read from the work the audio index aligned it with: the
+    work's key moved by the alignment's transposition, the alignment's tempo, the score's voices."""
+    from musicgrammar.ontologies import Key
+
+    work, hit = know.identified, know.aligned
+    if work is None or hit is None or hit.id != work.id:
+        return None
+    if kind is QuestionKind.KEY:
+        written = work.key
+        if written is None:
+            return None
+        value = str(Key(tonic=written.spell((written.tonic_pc + hit.shift) % 12), mode=written.mode))
+    elif kind is QuestionKind.TEMPO:
+        value = f"{hit.tempo_bpm:.0f} BPM"
+    elif kind is QuestionKind.VOICES and work.voices:
+        value = str(work.voices)
+    else:
+        return None
+    return Answer(answer=value, confidence=round(min(0.95, 0.4 + know.match / 2), 3), kind=kind, sources=[source_of(work)])
 
 
 def _from_piece(kind: QuestionKind, piece: PieceFacts) -> Answer | None:
@@ -170,7 +201,8 @@ def answer_question(kind: QuestionKind, analysis: AudioAnalysis | None, know: Kn
     if kind is QuestionKind.METER and retrieval and know is not None and know.identified is not None and know.identified.meter:
         return _from_work(kind, know)
     if kind.group is KindGroup.PERCEPTION:
-        return _perception(kind, analysis)
+        aligned = _from_alignment(kind, know) if retrieval and know is not None else None
+        return aligned or _perception(kind, analysis)
     if not retrieval:
         return _refuse(kind, "answering this needs the library, and retrieval is off")
     if analysis is not None and analysis.silent:

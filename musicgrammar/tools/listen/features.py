@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from musicgrammar.ontologies.theory import pitch_name
 from musicgrammar.tools.analysis import SILENCE_DB, rms_dbfs
 from musicgrammar.tools.listen.audio import LoadedAudio, load_audio
+from musicgrammar.tools.listen.chroma import chroma_frames, quantize
 from musicgrammar.tools.listen.transcribe import TranscribedNote, transcribe
 
 __all__ = ["AudioAnalysis", "analyse_audio", "analyse_loaded", "chroma_key", "pitch_class_energy", "top_line", "voice_count", "estimate_meter"]
@@ -47,6 +48,8 @@ class AudioAnalysis(BaseModel):
     notes: int = 0
     melody: list[tuple[int, float, float]] = Field(default_factory=list, description="Top line: (pitch, onset s, duration s).")
     heard: list[tuple[int, float]] = Field(default_factory=list, description="Every transcribed note: (pitch, onset s).")
+    chroma: list[list[int]] = Field(default_factory=list, description="Quantized chroma (levels 0-4, C first), 10 frames per second: "
+                                    "what the audio index is searched with.")  # fmt: skip
 
     @property
     def meter(self) -> str | None:
@@ -213,6 +216,7 @@ def analyse_loaded(audio: LoadedAudio, *, transcribe_notes: bool = True, track_b
         notes=len(notes),
         melody=[(p, round(o, 4), round(d, 4)) for p, o, d in top_line(notes)],
         heard=[(n.pitch, round(n.start, 4)) for n in notes],
+        chroma=quantize(chroma_frames(y, sr)).tolist(),
         **base,
     )
 
