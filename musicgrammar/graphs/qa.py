@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from musicgrammar.agents.audio_qa.engine import Knowledge, PieceFacts, answer_question, is_identified
+from musicgrammar.agents.audio_qa.engine import AUDIO_AGREE_MARGIN, AUDIO_MIN_MATCH, Knowledge, PieceFacts, answer_question, is_identified
 from musicgrammar.agents.audio_qa.question import read_question
 from musicgrammar.ontologies.answer import Answer, KindGroup, QuestionKind
 from musicgrammar.tools.listen.features import AudioAnalysis
@@ -118,7 +118,8 @@ def _next_strategy(state: QAState) -> str | None:
     if not (wants_work or aligns) or state.analysis is None or state.analysis.silent:
         return None
     if know.identified is None:
-        for strategy in ("audio",) if aligns else ("audio", "polyphony", "melody"):
+        # perception needs the alignment: a melody search alone is only worth running to confirm the audio's candidate
+        for strategy in ("audio", "polyphony", "melody") if wants_work or know.candidate is not None else ("audio",):
             if strategy not in state.tried and (strategy != "audio" or state.analysis.chroma):
                 return strategy
         return None
@@ -158,8 +159,16 @@ def _retrieve(state: QAState, ctx: QAContext) -> dict[str, Any]:
             hit = match.aligned
             evidence.append(f"aligned with {hit.id}: sounds {hit.shift} semitone(s) above it (mod 12), "
                             f"{hit.tempo_bpm:.0f} quarter notes per minute, from {hit.start_s:.0f} s into it")  # fmt: skip
-        if know.identified is None and match.best is not None and is_identified(match.score, match.margin, by_audio=strategy == "audio"):
-            know.identified, know.match, know.margin, know.aligned = match.best, match.score, match.margin, match.aligned
+        by_audio = strategy == "audio"
+        if know.identified is None and match.best is not None and is_identified(match.score, match.margin, by_audio=by_audio):
+            know.identified, know.margin, know.aligned = match.best, match.margin, match.aligned
+            know.match = match.aligned.cosine if match.aligned is not None else match.score
+        elif by_audio and match.aligned is not None and match.margin >= AUDIO_AGREE_MARGIN and match.score >= AUDIO_MIN_MATCH:
+            know.candidate, know.candidate_aligned = match.best, match.aligned  # a second, independent search may confirm it
+        elif know.identified is None and know.candidate is not None and match.best is not None and match.best.id == know.candidate.id:
+            evidence.append(f"the {label}'s best hit is the audio index's best work: two independent searches agree")
+            know.identified, know.aligned, know.margin = know.candidate, know.candidate_aligned, match.margin
+            know.match = know.candidate_aligned.cosine if know.candidate_aligned is not None else match.score
         elif know.identified is None and strategy != "audio" and match.score > know.match:  # melody scores only: one scale in the refusal
             know.match, know.margin = match.score, match.margin
     elif strategy == "composer_facts":

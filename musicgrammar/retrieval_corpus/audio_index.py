@@ -9,9 +9,11 @@ correlation; the best work's ratio is then refined, which also measures the reco
 
     score(work, start j, shift t, ratio r) = mean_i  cens(recording stretched by r)[i] . roll(cens(work), t)[j + i]
 
-A score is a mean cosine in 0..1 (1: the recording's chroma follows the work's exactly). Chroma of
-nonnegative energies is never far from other chroma, so a match is judged by its lead over the best work
-with another title, as the melody search's is.
+The cosine is 0..1 (1: the recording's chroma follows the work's exactly), but chroma of nonnegative
+energies is never far from other chroma, and the slower the tempo tried, the more the recording's
+frames are averaged and the higher every cosine gets. So works are ranked by how far their cosine
+stands above the whole index's at the same tempo ratio (a z-score over every start and work), and a
+match is judged by that and by its lead over the best work with another title.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 from musicgrammar.errors import StoreError
 from musicgrammar.tools.listen.chroma import CENS_STEP, FRAME_RATE, cens
@@ -47,7 +50,8 @@ class AudioHit:
     indexed work (0-11, pitch classes only), its tempo relative to REF_BPM and where in the work it starts."""
 
     id: str
-    score: float
+    score: float  # standard deviations above the index's cosines at the same tempo ratio: what ranks works
+    cosine: float  # mean cosine of the aligned CENS frames, 0..1
     shift: int
     tempo_ratio: float
     start_s: float
@@ -77,11 +81,17 @@ class AudioIndex:
             self._cens = (np.concatenate(parts) if parts else np.zeros((0, 12), np.float32), bounds)
         return self._cens
 
-    def spectrum(self, nfft: int) -> np.ndarray:
-        """The 2-D spectrum of the CENS features (real FFT over time, FFT over pitch class): (nfft//2+1, 12)."""
+    def fft_size(self) -> int:
+        """One FFT length for every query: the features plus the longest query (a minute at half speed)."""
+        longest = int(math.ceil(MAX_QUERY_S * FRAME_RATE * float(RATIOS.max()) / CENS_STEP)) + 1
+        return int(scipy.fft.next_fast_len(len(self.features()[0]) + longest, real=True))
+
+    def spectrum(self) -> np.ndarray:
+        """The 2-D spectrum of the CENS features (real FFT over time, FFT over pitch class): (fft_size//2+1, 12)."""
+        nfft = self.fft_size()
         if nfft not in self._spectra:
             feats, _ = self.features()
-            self._spectra[nfft] = np.fft.fft(np.fft.rfft(feats, n=nfft, axis=0), axis=1)
+            self._spectra[nfft] = scipy.fft.fft(scipy.fft.rfft(feats, n=nfft, axis=0), axis=1)
         return self._spectra[nfft]
 
 
@@ -89,12 +99,11 @@ def _correlate(index: AudioIndex, query: np.ndarray) -> np.ndarray:
     """Mean cosine of `query` (L, 12) at every start frame of the index and every shift: (12, M).
     Row t is the recording sounding t semitones above the work."""
     feats, _ = index.features()
-    m, length = len(feats), len(query)
-    nfft = 1 << int(math.ceil(math.log2(max(2, m + length))))
+    m, length, nfft = len(feats), len(query), index.fft_size()
     # reversing the query in time and in pitch class turns the correlation into a product of spectra
     flipped = query[::-1][:, (-np.arange(12)) % 12]
-    spec = index.spectrum(nfft) * np.fft.fft(np.fft.rfft(flipped, n=nfft, axis=0), axis=1)
-    full = np.fft.irfft(np.fft.ifft(spec, axis=1), n=nfft, axis=0)  # (nfft, 12): [j + L - 1, s]
+    spec = index.spectrum() * scipy.fft.fft(scipy.fft.rfft(flipped, n=nfft, axis=0), axis=1)
+    full = scipy.fft.irfft(scipy.fft.ifft(spec, axis=1), n=nfft, axis=0)  # (nfft, 12): [j + L - 1, s]
     corr = full[length - 1 : length - 1 + m].T / length  # (12, M), column s: query pc (d - s) met work pc d
     return corr[(-np.arange(12)) % 12]  # row t: the query sounds t semitones above the work
 
@@ -114,30 +123,30 @@ def audio_search(levels: np.ndarray, index: AudioIndex, top: int = 5) -> list[Au
     feats, bounds = index.features()
     if len(feats) == 0 or len(levels) < 4 * CENS_STEP or not levels.any():
         return []
-    best = np.full(len(index.ids), -1.0)
-    where: dict[int, tuple[int, float, int]] = {}  # work -> (shift, ratio, start frame)
+    best = np.full(len(index.ids), -np.inf)
+    where: dict[int, tuple[int, float, int, float]] = {}  # work -> (shift, ratio, start frame, cosine)
     for ratio in RATIOS:
         query = cens(levels, stretch=float(ratio))
         corr = _correlate(index, query)  # (12, M)
         fits, owner = _valid_starts(bounds, len(query), len(feats))
-        corr[:, ~fits] = -1.0
         shift = corr.argmax(axis=0)  # (M,)
-        value = corr[shift, np.arange(len(feats))]
-        per_work = np.full(len(index.ids), -1.0)
-        np.maximum.at(per_work, owner, value)
+        cosine = corr[shift, np.arange(len(feats))]
+        background = cosine[fits]
+        z = np.where(fits, (cosine - background.mean()) / max(float(background.std()), 1e-6), -np.inf)
+        per_work = np.full(len(index.ids), -np.inf)
+        np.maximum.at(per_work, owner, z)
         for work in np.flatnonzero(per_work > best):
-            frames = np.flatnonzero((owner == work) & (value == per_work[work]))
-            where[int(work)] = (int(shift[frames[0]]), float(ratio), int(frames[0] - bounds[work]))
+            frame = int(np.flatnonzero((owner == work) & (z == per_work[work]))[0])
+            where[int(work)] = (int(shift[frame]), float(ratio), frame - int(bounds[work]), float(cosine[frame]))
         best = np.maximum(best, per_work)
-    order = np.argsort(-best)[:top]
+    order = [w for w in np.argsort(-best)[:top] if np.isfinite(best[w])]
     hits = []
     for rank, work in enumerate(order):
-        shift, ratio, start = where[int(work)]
-        score = float(best[work])
-        if rank == 0:  # the best work: a finer tempo ratio (the recording's tempo) and its score there
-            shift, ratio, start, score = _refine(index, int(work), levels, shift, ratio, start, score)
-        hits.append(AudioHit(id=index.ids[int(work)], score=round(score, 4), shift=shift, tempo_ratio=round(ratio, 4),
-                             start_s=round(start * CENS_STEP / FRAME_RATE, 2)))  # fmt: skip
+        shift, ratio, start, cosine = where[int(work)]
+        if rank == 0:  # the best work: a finer tempo ratio (the recording's tempo) and its cosine there
+            shift, ratio, start, cosine = _refine(index, int(work), levels, shift, ratio, start, cosine)
+        hits.append(AudioHit(id=index.ids[int(work)], score=round(float(best[work]), 3), cosine=round(cosine, 4), shift=shift,
+                             tempo_ratio=round(ratio, 4), start_s=round(start * CENS_STEP / FRAME_RATE, 2)))  # fmt: skip
     return hits
 
 

@@ -23,14 +23,15 @@ from musicgrammar.tools.listen.features import AudioAnalysis
 if TYPE_CHECKING:
     from musicgrammar.ontologies import CompositionSpec, Score
 
-__all__ = ["AUDIO_MIN_MARGIN", "AUDIO_MIN_MATCH", "MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
+__all__ = ["AUDIO_AGREE_MARGIN", "AUDIO_MIN_MARGIN", "AUDIO_MIN_MATCH", "MIN_MATCH", "MIN_MARGIN", "SURE_MATCH", "Knowledge", "PieceFacts", "answer_question", "is_identified",
            "source_of"]  # fmt: skip
 
 MIN_MATCH = 0.35  # melody-search score (1.0 = the excerpt occurs exactly) needed to name a work
 MIN_MARGIN = 0.10  # ... and its lead over the next different work
 SURE_MATCH = 0.80  # above this the margin does not matter
-AUDIO_MIN_MATCH = 0.80  # audio-index score (mean CENS cosine) needed to name a work
-AUDIO_MIN_MARGIN = 0.04  # ... and its lead over the next different work: chroma is never far from chroma
+AUDIO_MIN_MATCH = 4.0  # audio-index score (standard deviations above the index at that tempo) needed to name a work
+AUDIO_MIN_MARGIN = 0.85  # ... and its lead over the next work with another title
+AUDIO_AGREE_MARGIN = 0.15  # a smaller lead suffices when a melody search's best hit is the same work
 
 
 class PieceFacts(BaseModel):
@@ -56,6 +57,8 @@ class Knowledge(BaseModel):
 
     identified: Exemplar | None = None
     aligned: AudioHit | None = Field(default=None, description="The audio index's alignment of the identified work.")
+    candidate: Exemplar | None = Field(default=None, description="The audio index's best work when it was not sure enough alone.")
+    candidate_aligned: AudioHit | None = None
     match: float = 0.0
     margin: float = 0.0
     composer: ComposerFacts | None = None

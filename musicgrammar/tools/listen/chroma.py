@@ -14,8 +14,8 @@ import numpy as np
 __all__ = ["FRAME_RATE", "CENS_STEP", "CENS_WINDOW", "chroma_frames", "quantize", "cens"]
 
 FRAME_RATE = 10.0  # chroma frames per second
-CENS_WINDOW = 21  # frames of the smoothing window (2.1 s)
-CENS_STEP = 4  # CENS keeps every 4th smoothed frame: 2.5 features per second
+CENS_WINDOW = 11  # frames of the smoothing window (1.1 s): long enough to forgive a few % of tempo, short enough to tell chords apart
+CENS_STEP = 2  # CENS keeps every 2nd smoothed frame: 5 features per second
 _THRESHOLDS = (0.05, 0.1, 0.2, 0.4)  # share of a frame's energy -> quantized level 1..4
 _LOW_HZ, _HIGH_HZ = 55.0, 4000.0  # A1 to about B7: fundamentals and the first partials that carry pitch class
 _SILENT = 1e-8  # frames quieter than this (relative to the loudest) have no chroma
