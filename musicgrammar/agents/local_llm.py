@@ -38,9 +38,6 @@ def local_model_path() -> Path:
     return found[0]
 
 
-PROMPT_CACHE_BYTES = 2 << 30  # about 14 cached 6,000-token prefixes of the 135M model
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,10 +56,7 @@ def server_command(port: int, threads: int | None = None) -> list[str]:
     # half the cores at most: llama.cpp's OpenMP threads crawl when the machine is oversubscribed
     threads = threads or max(1, min(4, (os.cpu_count() or 2) // 2))
     return [sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path()), "--model_alias", MODEL_ALIAS,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads),
-            # every agent sends the same long instruction (signature, schema, demonstrations) on each call: the
-            # RAM cache keeps the evaluated prefix of each, so a repeated call only evaluates what differs
-            "--cache", "true", "--cache_size", str(PROMPT_CACHE_BYTES)]  # fmt: skip
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads)]  # fmt: skip
 
 
 def server_env() -> dict[str, str]:
