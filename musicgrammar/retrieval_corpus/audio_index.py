@@ -18,7 +18,6 @@ match is judged by that and by its lead over the best work with another title.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -256,7 +255,6 @@ def load_audio_index(path: Path = AUDIO_INDEX_PATH) -> AudioIndex:
 
 def packaged_records() -> list[dict[str, Any]]:
     """The records of the packaged library subset (the works the packaged audio index covers)."""
-    from musicgrammar.retrieval_corpus.api import SUBSET_PATH
+    from musicgrammar.retrieval_corpus.api import _subset_records
 
-    with gzip.open(SUBSET_PATH, "rt", encoding="utf-8") as handle:
-        return list(json.load(handle)["records"])
+    return _subset_records()
