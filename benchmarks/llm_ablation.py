@@ -151,7 +151,8 @@ def _repaired(prompt: str, expect: dict, lm: Any, timeout_s: float) -> dict:
     return result | {"attempts": call.attempts if call else 0, "tokens": session.tokens, "seconds": time.perf_counter() - started, "llm_share": 1.0}
 
 
-def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | None, timeout_s: float, agents_dir: Path | None, work: Path) -> dict:
+def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | None, timeout_s: float, agents_dir: Path | None, work: Path,
+              passes: int = 2) -> dict:  # fmt: skip
     """Rows (e)-(g) and the engine: the whole design graph; an agent whose answers stay unusable falls
     back to the engine (so every row delivers a valid piece; the LLM share says how much the model wrote)."""
     from musicgrammar.agents.librarian import Librarian, LibrarianOutput
@@ -172,7 +173,7 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
     started = time.perf_counter()
     try:
         result = runner.compose(prompt, out_dir=work / f"{row}-{abs(hash(prompt))}", lm="local" if row == "E" else model, seed=SEED,
-                                max_iters=1 if row == "E" else 2, fallback_local=True, audio=False, lm_api_base=api_base,
+                                max_iters=1 if row == "E" else passes, fallback_local=True, audio=False, lm_api_base=api_base,
                                 lm_timeout_s=timeout_s, agents_dir=agents_dir if row == "g" else None)  # fmt: skip
     finally:
         runner._agents = original
@@ -212,6 +213,9 @@ def _table(path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--prompts", type=int, default=20, help="How many of the 20 prompts (the same ones for every row).")
+    parser.add_argument("--first", type=int, default=0, help="Index of the first prompt (to split a run over several workers).")
+    parser.add_argument("--passes", type=int, default=2, help="Design passes of rows (e)-(g) (the engine row makes one).")
+    parser.add_argument("--max-tokens", type=int, default=800, help="Most tokens of one LLM answer.")
     parser.add_argument("--rows", default="abcdefgE", help="Which rows, e.g. 'abcE'.")
     parser.add_argument("--api-base", default=None, help="An OpenAI-compatible server (default: start the packaged SmolLM2).")
     parser.add_argument("--model", default="openai/smollm2")
@@ -235,7 +239,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="llm-ablation-"))
     server = contextlib.nullcontext(args.api_base) if args.api_base else local_server(threads=1, log=work / "server.log")
     with server as api_base:
-        lm = make_lm(args.model, api_base=api_base, timeout_s=args.timeout, max_tokens=800)
+        lm = make_lm(args.model, api_base=api_base, timeout_s=args.timeout, max_tokens=args.max_tokens)
         agents_dir = args.agents
         if "g" in args.rows and agents_dir is None:
             from musicgrammar.agents.compile import compile_agents, default_students
@@ -244,15 +248,15 @@ def main() -> None:
             report = compile_agents(default_students(), demos=1, seed=0)
             agents_dir = work / "compiled"
             save_compiled(report.agents, agents_dir, {"lm": args.model})
-        for prompt, expect in PROMPTS[: args.prompts]:
+        for prompt, expect in PROMPTS[args.first : args.first + args.prompts]:
             for row in args.rows:
                 if row in "abc":
                     record = _single_call(row, prompt, expect, lm, args.timeout)
                 elif row == "d":
                     record = _repaired(prompt, expect, lm, args.timeout)
                 else:
-                    record = _full_run(row, prompt, expect, args.model, api_base, args.timeout, agents_dir, work)
-                record |= {"row": row, "prompt": prompt, "seed": SEED}
+                    record = _full_run(row, prompt, expect, args.model, api_base, args.timeout, agents_dir, work, args.passes)
+                record |= {"row": row, "prompt": prompt, "seed": SEED, "passes": args.passes if row in "efg" else 1, "max_tokens": args.max_tokens}
                 print(json.dumps(record), flush=True)
                 with args.out.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")

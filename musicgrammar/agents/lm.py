@@ -15,6 +15,7 @@ from typing import Any, get_origin
 import dspy
 import pydantic
 
+from musicgrammar.agents.schema_sketch import sketch_schema
 from musicgrammar.errors import MusicGrammarError, ProviderUnavailableError, UserInputError
 from musicgrammar.ontologies import Finding
 
@@ -81,6 +82,22 @@ def output_schema(signature: type[dspy.Signature]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
+# llama.cpp refuses a grammar whose repetitions multiply past ~2,000 ("exceeds sane defaults"): a
+# string of at most 2,000 characters already does. Long bounds are left to the types' check afterwards.
+MAX_DECODED_REPEAT = 256
+
+
+def decodable_schema(schema: Any) -> Any:
+    """The schema without length bounds a decoding grammar cannot hold (maxLength/maxItems above
+    MAX_DECODED_REPEAT); the answer is still validated against the full types."""
+    if isinstance(schema, dict):
+        return {k: decodable_schema(v) for k, v in schema.items()
+                if not (k in ("maxLength", "maxItems") and isinstance(v, int) and v > MAX_DECODED_REPEAT)}  # fmt: skip
+    if isinstance(schema, list):
+        return [decodable_schema(v) for v in schema]
+    return schema
+
+
 class OntologyJSONAdapter(dspy.JSONAdapter):
     """dspy's JSON adapter with two changes for small and local models: the answer's JSON Schema is
     always sent as the provider's structured-output format (OpenAI `json_schema`, which litellm maps
@@ -90,11 +107,38 @@ class OntologyJSONAdapter(dspy.JSONAdapter):
     def _prepare_response_format(self, lm: Any, lm_kwargs: dict[str, Any], signature: type[dspy.Signature]) -> None:
         if not isinstance(lm, dspy.LM) or lm_kwargs.get("response_format") is not None:
             return  # a test double or a caller's own format
-        schema = output_schema(signature)
+        schema = decodable_schema(output_schema(signature))
         if getattr(lm, SCHEMA_STYLE_ATTR, JSON_SCHEMA) == JSON_OBJECT_SCHEMA:
             lm_kwargs["response_format"] = {"type": "json_object", "schema": schema}
         else:
             lm_kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": signature.__name__, "schema": schema, "strict": False}}
+
+    def format_field_structure(self, signature: type[dspy.Signature]) -> str:
+        """dspy's layout, with each typed output described by a compact sketch of its schema instead of
+        the full JSON Schema (which the provider receives as the structured-output format anyway)."""
+        from dspy.adapters.chat_adapter import FieldInfoWithName
+        from dspy.adapters.utils import translate_field_type
+
+        def described(name: str, info: Any) -> str:
+            text = translate_field_type(name, info)
+            if "must adhere to the JSON schema" not in text:
+                return text
+            shape = sketch_schema(pydantic.TypeAdapter(info.annotation).json_schema())
+            return f"{{{name}}}        # note: the value you produce must have this shape (a field marked ? may be left out): {shape}"
+
+        def fields(group: dict[str, Any], role: str) -> str:
+            return self.format_field_with_value({FieldInfoWithName(name=n, info=i): described(n, i) for n, i in group.items()}, role=role)
+
+        return "\n\n".join([
+            "All interactions will be structured in the following way, with the appropriate values filled in.",
+            "Inputs will have the following structure:", fields(signature.input_fields, "user"),
+            "Outputs will be a JSON object with the following fields.", fields(signature.output_fields, "assistant"),
+        ]).strip()  # fmt: skip
+
+    def format_user_message_content(self, signature: type[dspy.Signature], inputs: dict[str, Any], *args: Any, **kwargs: Any) -> str:
+        """Inputs without their unset (null) fields and with floats to 3 places: a design shown for
+        revision keeps everything it says in fewer tokens."""
+        return super().format_user_message_content(signature, {k: _compact(v) for k, v in inputs.items()}, *args, **kwargs)
 
     def parse(self, signature: type[dspy.Signature], completion: str) -> dict[str, Any]:
         try:
@@ -109,6 +153,16 @@ class OntologyJSONAdapter(dspy.JSONAdapter):
             if len(names) == 1 and isinstance(value, dict) and names[0] not in value and get_origin(signature.output_fields[names[0]].annotation) is None:
                 return super().parse(signature, json.dumps({names[0]: value}))
             raise
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return _compact(value.model_dump(mode="json", exclude_none=True))
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return round(value, 3) if isinstance(value, float) else value
 
 
 def _outermost_object(text: str) -> str:
@@ -233,15 +287,17 @@ def call_checked(
                     answer = _run_with_deadline(attempt, max(0.05, deadline - time.perf_counter()))
             except AdapterParseError as exc:
                 errors = [f"LLM_UNPARSABLE: the answer is not the JSON the schema asks for ({_first_line(exc)[:200]})"]
+                details = type_errors(exc)
             else:
                 findings = [f for f in check(answer) if f.severity.value == "error"]
                 errors = [f"{f.code} at {f.path}: {f.message}" + (f" Fix: {f.fix}" if f.fix else "") for f in findings]
+                details = []
             finally:
                 _count_tokens(record, lm.history[seen:])
             if not errors:
                 return answer
             record.errors += errors
-            feedback = feedback + errors
+            feedback = feedback + errors + details
             if not feedback_field:
                 feedback = []
         record.outcome = "unusable"
@@ -259,6 +315,23 @@ def call_checked(
         raise ProviderUnavailableError(f"{agent}: {session.unavailable}") from exc
     finally:
         record.seconds = time.perf_counter() - started
+
+
+def type_errors(exc: BaseException, limit: int = 8) -> list[str]:
+    """What the types rejected in an answer, one line per error with its path ('spec.sections.1.bars:
+    Input should be less than or equal to 512, got 48760'), so a retry can fix exactly that."""
+    cause = exc.__cause__
+    if not isinstance(cause, pydantic.ValidationError):
+        return []
+    field_name = str(exc).split("Failed to parse field ", 1)[-1].split(":", 1)[0] if "Failed to parse field " in str(exc) else ""
+    lines = []
+    for error in cause.errors()[:limit]:
+        path = ".".join(str(p) for p in (field_name, *error["loc"]) if p != "")
+        got = json.dumps(error.get("input"), default=str)[:60] if not isinstance(error.get("input"), dict | list) else "an object"
+        lines.append(f"LLM_INVALID at {path}: {error['msg']}, got {got}")
+    if cause.error_count() > limit:
+        lines.append(f"LLM_INVALID: {cause.error_count() - limit} more errors of the same kind")
+    return lines
 
 
 def _refuses_format(lm: Any, exc: BaseException) -> bool:

@@ -11,9 +11,20 @@ from musicgrammar.agents.lm import LLMSession, call_checked
 from musicgrammar.agents.signatures import WeaveTheme
 from musicgrammar.agents.strategy import Agent, require_session
 from musicgrammar.agents.weaving import weave_brief
-from musicgrammar.ontologies import Brief, Constraints, Finding, Severity, find_instrument, lexicon_entries
+from musicgrammar.ontologies import Brief, Constraints, Finding, Severity, find_instrument, instrument_catalog, lexicon_entries
 
-__all__ = ["ThemeWeaver", "WeaverOutput", "check_brief"]
+__all__ = ["ThemeWeaver", "WeaverOutput", "check_brief", "weaver_lexicon"]
+
+
+def weaver_lexicon() -> str:
+    """The terms the brief is written in: moods and traditions with their descriptions, instruments as
+    the ids the palette takes, grouped by family (their one-line descriptions would triple the prompt
+    and only repeat the General MIDI name)."""
+    families: dict[str, list[str]] = {}
+    for instrument_id, instrument in instrument_catalog().items():
+        families.setdefault(str(instrument.family.value), []).append(instrument_id)
+    lines = ["Moods:"] + [e.text for e in lexicon_entries("Mood")] + ["Traditions:"] + [e.text for e in lexicon_entries("Tradition")]
+    return "\n".join(lines + ["Instrument ids by family:"] + [f"{family}: {', '.join(ids)}" for family, ids in families.items()])
 
 
 @dataclass
@@ -49,7 +60,7 @@ class ThemeWeaver(Agent):
 
     def forward(self, prompt: str, overrides: Constraints | None = None) -> WeaverOutput:
         engine_brief = weave_brief(prompt, overrides)
-        lexicon = "\n".join(e.text for v in ("Mood", "Instrument", "Tradition") for e in lexicon_entries(v))
+        lexicon = weaver_lexicon()
         inputs = {"request": engine_brief.prompt, "constraints": engine_brief.constraints.model_dump_json(exclude_defaults=True), "lexicon": lexicon, "feedback": []}
 
         def by_engine() -> Brief:
