@@ -99,7 +99,7 @@ def _single_call(row: str, prompt: str, expect: dict, lm: Any, timeout_s: float)
     from musicgrammar.ontologies import CompositionSpec, validate_spec
 
     since, started = len(lm.history), time.perf_counter()
-    parsed = schema_ok = cross_ok = honoured = False
+    parsed = schema_ok = cross_ok = honoured = timed_out = False
     try:
         if row == "a":
             with dspy.context(lm=lm, adapter=dspy.ChatAdapter()):
@@ -123,8 +123,9 @@ def _single_call(row: str, prompt: str, expect: dict, lm: Any, timeout_s: float)
     except (ValueError, TypeError):
         pass  # json or pydantic rejected it: parsed stays as measured, schema invalid
     except Exception as exc:  # a provider failure counts as a failed piece, and is said
+        timed_out = "timeout" in f"{type(exc).__name__} {exc}".lower() or "timed out" in str(exc).lower()
         print(f"  {row} {prompt[:30]!r}: {type(exc).__name__}: {str(exc)[:120]}", file=sys.stderr)
-    return {"parsed": parsed, "schema_valid": schema_ok, "cross_valid": cross_ok, "honoured": honoured, "attempts": 1,
+    return {"parsed": parsed, "schema_valid": schema_ok, "cross_valid": cross_ok, "honoured": honoured, "attempts": 1, "timed_out": timed_out,
             "tokens": _tokens(lm, since), "seconds": time.perf_counter() - started, "llm_share": 1.0}  # fmt: skip
 
 
@@ -148,7 +149,8 @@ def _repaired(prompt: str, expect: dict, lm: Any, timeout_s: float) -> dict:
         result["parsed"] = any(not e.startswith("LLM_UNPARSABLE") for e in errors) or "LLM_UNPARSABLE" not in str(exc)
         result["schema_valid"] = any(not e.startswith("LLM_UNPARSABLE") for e in errors)
     call = session.calls[-1] if session.calls else None
-    return result | {"attempts": call.attempts if call else 0, "tokens": session.tokens, "seconds": time.perf_counter() - started, "llm_share": 1.0}
+    return result | {"attempts": call.attempts if call else 0, "tokens": session.tokens, "seconds": time.perf_counter() - started, "llm_share": 1.0,
+                     "timed_out": bool(call and call.outcome == "unavailable")}  # fmt: skip
 
 
 def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | None, timeout_s: float, agents_dir: Path | None, work: Path,
@@ -185,7 +187,7 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
     unparsable = sum(1 for e in errors if e.startswith("LLM_UNPARSABLE") and "Failed to parse field" not in e)
     schema_bad = sum(1 for e in errors if e.startswith("LLM_UNPARSABLE"))
     strategies = [s for a, s in summary["strategies"].items() if not (row == "e" and a == "librarian")]
-    return {"parsed": (attempts - unparsable) / attempts if attempts else 1.0, "schema_valid": (attempts - schema_bad) / attempts if attempts else 1.0,
+    return {"timed_out": any(c["outcome"] == "unavailable" for c in calls), "parsed": (attempts - unparsable) / attempts if attempts else 1.0, "schema_valid": (attempts - schema_bad) / attempts if attempts else 1.0,
             "cross_valid": summary["valid"], "honoured": not check(summary, expect), "attempts": attempts, "tokens": summary["lm_tokens"],
             "seconds": time.perf_counter() - started,
             "llm_share": sum(s == "llm" for s in strategies) / len(strategies) if strategies and row != "E" else 0.0}  # fmt: skip
@@ -237,9 +239,17 @@ def main() -> None:
     torch.set_num_threads(1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="llm-ablation-"))
-    server = contextlib.nullcontext(args.api_base) if args.api_base else local_server(threads=1, log=work / "server.log")
-    with server as api_base:
-        lm = make_lm(args.model, api_base=api_base, timeout_s=args.timeout, max_tokens=args.max_tokens)
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(contextlib.ExitStack())
+
+        def start() -> tuple[str, Any]:
+            """(Re)start the packaged server: llama.cpp's server keeps generating an answer nobody waits for
+            any more, so after a deadline the next row would queue behind it and time out in turn."""
+            server.close()
+            base = args.api_base or server.enter_context(local_server(threads=1, log=work / "server.log"))
+            return base, make_lm(args.model, api_base=base, timeout_s=args.timeout, max_tokens=args.max_tokens)
+
+        api_base, lm = start()
         agents_dir = args.agents
         if "g" in args.rows and agents_dir is None:
             from musicgrammar.agents.compile import compile_agents, default_students
@@ -260,6 +270,8 @@ def main() -> None:
                 print(json.dumps(record), flush=True)
                 with args.out.open("a") as handle:
                     handle.write(json.dumps(record) + "\n")
+                if record.get("timed_out") and not args.api_base:
+                    api_base, lm = start()
     print(_table(args.out))
 
 
