@@ -218,6 +218,8 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help="Index of the first prompt (to split a run over several workers).")
     parser.add_argument("--passes", type=int, default=2, help="Design passes of rows (e)-(g) (the engine row makes one).")
     parser.add_argument("--max-tokens", type=int, default=800, help="Most tokens of one LLM answer.")
+    parser.add_argument("--threads", type=int, default=2, help="Threads of the packaged server.")
+    parser.add_argument("--resume", action="store_true", help="Skip the (row, prompt) pairs already in --out.")
     parser.add_argument("--rows", default="abcdefgE", help="Which rows, e.g. 'abcE'.")
     parser.add_argument("--api-base", default=None, help="An OpenAI-compatible server (default: start the packaged SmolLM2).")
     parser.add_argument("--model", default="openai/smollm2")
@@ -246,7 +248,7 @@ def main() -> None:
             """(Re)start the packaged server: llama.cpp's server keeps generating an answer nobody waits for
             any more, so after a deadline the next row would queue behind it and time out in turn."""
             server.close()
-            base = args.api_base or server.enter_context(local_server(threads=1, log=work / "server.log"))
+            base = args.api_base or server.enter_context(local_server(threads=args.threads, log=work / "server.log"))
             return base, make_lm(args.model, api_base=base, timeout_s=args.timeout, max_tokens=args.max_tokens)
 
         api_base, lm = start()
@@ -258,20 +260,28 @@ def main() -> None:
             report = compile_agents(default_students(), demos=1, seed=0)
             agents_dir = work / "compiled"
             save_compiled(report.agents, agents_dir, {"lm": args.model})
-        for prompt, expect in PROMPTS[args.first : args.first + args.prompts]:
-            for row in args.rows:
-                if row in "abc":
-                    record = _single_call(row, prompt, expect, lm, args.timeout)
-                elif row == "d":
-                    record = _repaired(prompt, expect, lm, args.timeout)
-                else:
-                    record = _full_run(row, prompt, expect, args.model, api_base, args.timeout, agents_dir, work, args.passes)
-                record |= {"row": row, "prompt": prompt, "seed": SEED, "passes": args.passes if row in "efg" else 1, "max_tokens": args.max_tokens}
-                print(json.dumps(record), flush=True)
-                with args.out.open("a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-                if record.get("timed_out") and not args.api_base:
-                    api_base, lm = start()
+        done = set()
+        if args.resume and args.out.exists():
+            done = {(r["row"], r["prompt"]) for r in map(json.loads, args.out.read_text().splitlines()) if r.get("row")}
+        prompts = PROMPTS[args.first : args.first + args.prompts]
+        # single-call rows one row at a time (the server reuses the cached prefix of the same instructions),
+        # then the whole-graph rows one prompt at a time (so a stopped run has the same prompts in each)
+        order = [(row, p) for row in args.rows if row in "abcdE" for p in prompts] + [(row, p) for p in prompts for row in args.rows if row in "efg"]
+        for row, (prompt, expect) in order:
+            if (row, prompt) in done:
+                continue
+            if row in "abc":
+                record = _single_call(row, prompt, expect, lm, args.timeout)
+            elif row == "d":
+                record = _repaired(prompt, expect, lm, args.timeout)
+            else:
+                record = _full_run(row, prompt, expect, args.model, api_base, args.timeout, agents_dir, work, args.passes)
+            record |= {"row": row, "prompt": prompt, "seed": SEED, "passes": args.passes if row in "efg" else 1, "max_tokens": args.max_tokens}
+            print(json.dumps(record), flush=True)
+            with args.out.open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            if record.get("timed_out") and not args.api_base:
+                api_base, lm = start()
     print(_table(args.out))
 
 

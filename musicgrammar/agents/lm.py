@@ -330,7 +330,7 @@ def type_errors(exc: BaseException, limit: int = 8) -> list[str]:
         got = json.dumps(error.get("input"), default=str)[:60] if not isinstance(error.get("input"), dict | list) else "an object"
         lines.append(f"LLM_INVALID at {path}: {error['msg']}, got {got}")
     if cause.error_count() > limit:
-        lines.append(f"LLM_INVALID: {cause.error_count() - limit} more errors of the same kind")
+        lines.append(f"LLM_INVALID: {cause.error_count() - limit} more type errors")
     return lines
 
 
