@@ -195,8 +195,8 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
 
 def _table(path: Path) -> str:
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    lines = ["| row | pieces | parse rate | schema-valid | cross-domain-valid | constraints honoured | LLM attempts / piece | tokens / piece | s / piece | agent outputs by the LLM |",
-             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| row | pieces | parse rate | schema-valid | cross-domain-valid | constraints honoured | LLM attempts / piece | tokens / piece | s / piece | deadline hit | agent outputs by the LLM |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row, label in ROWS.items():
         rs = [r for r in records if r["row"] == row]
         if not rs:
@@ -208,7 +208,7 @@ def _table(path: Path) -> str:
 
         share = "-" if row in "abcdE" else f"{mean('llm_share'):.0%}"
         lines.append(f"| {label} | {n} | {mean('parsed'):.0%} | {mean('schema_valid'):.0%} | {mean('cross_valid'):.0%} | {mean('honoured'):.0%} | "
-                     f"{mean('attempts'):.1f} | {mean('tokens'):.0f} | {mean('seconds'):.1f} | {share} |")  # fmt: skip
+                     f"{mean('attempts'):.1f} | {mean('tokens'):.0f} | {mean('seconds'):.1f} | {sum(bool(r.get('timed_out')) for r in rs)}/{n} | {share} |")  # fmt: skip
     return "\n".join(lines)
 
 
