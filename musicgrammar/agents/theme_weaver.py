@@ -12,6 +12,7 @@ from musicgrammar.agents.signatures import WeaveTheme
 from musicgrammar.agents.strategy import Agent, require_session
 from musicgrammar.agents.weaving import weave_brief
 from musicgrammar.ontologies import Brief, Constraints, Finding, Severity, find_instrument, instrument_catalog, lexicon_entries
+from musicgrammar.ontologies.tradition import get_tradition, tradition_catalog
 
 __all__ = ["ThemeWeaver", "WeaverOutput", "check_brief", "weaver_lexicon"]
 
@@ -34,17 +35,30 @@ class WeaverOutput:
 
 
 def check_brief(brief: Brief) -> list[Finding]:
-    """The grammar's checks on a brief: palette entries are instruments of the lexicon, one affect per
-    section at most (the forms here have at most 8), and a title that says something."""
+    """The grammar's checks on a brief: palette entries are instruments of the lexicon, a tradition is one
+    of the lexicon's, one affect per section at most (the forms here have at most 8), and a title that
+    says something."""
     findings: list[Finding] = []
     for index, name in enumerate(brief.palette):
         if find_instrument(name) is None:
             findings.append(Finding(code="BRIEF_UNKNOWN_INSTRUMENT", severity=Severity.ERROR, path=f"brief.palette[{index}]",
                                     message=f"{name!r} is not an instrument id of the lexicon", fix="use an instrument id from the lexicon"))  # fmt: skip
+    if brief.tradition is not None and not _known_tradition(brief.tradition):
+        findings.append(Finding(code="BRIEF_UNKNOWN_TRADITION", severity=Severity.ERROR, path="brief.tradition",
+                                message=f"{brief.tradition[:80]!r} is not a tradition of the lexicon",
+                                fix=f"use one of {', '.join(sorted(tradition_catalog()))}, or null"))  # fmt: skip
     if len(brief.affect_arc) > 8:
         findings.append(Finding(code="BRIEF_ARC_TOO_LONG", severity=Severity.ERROR, path="brief.affect_arc",
                                 message=f"{len(brief.affect_arc)} affect points; a piece here has at most 8 sections", fix="one point per section"))  # fmt: skip
     return findings
+
+
+def _known_tradition(name: str) -> bool:
+    try:
+        get_tradition(name)
+    except ValueError:
+        return False
+    return True
 
 
 class ThemeWeaver(Agent):

@@ -117,6 +117,14 @@ def test_theme_weaver_rejects_an_instrument_outside_the_lexicon():
     assert brief.palette == ["violin"] and "BRIEF_UNKNOWN_INSTRUMENT" in _prompts(session)[-1]
 
 
+def test_theme_weaver_rejects_an_invented_tradition():
+    bad = {"title": "T", "palette": ["kora"], "tradition": "Aleph_Bagdabba_Jakbarin"}
+    good = {"title": "T", "palette": ["kora"], "tradition": "mande"}
+    session = _session([{"brief": json.dumps(bad)}, {"brief": json.dumps(good)}])
+    brief = ThemeWeaver(llm=session)(prompt="a praise song").brief
+    assert brief.tradition == "mande" and "BRIEF_UNKNOWN_TRADITION" in _prompts(session)[-1]
+
+
 def test_librarian_llm_cannot_invent_an_exemplar():
     invented = {"chosen_ids": json.dumps(["invented/bwv9999"]), "facts": json.dumps(["made up"])}
     session = _session([invented, invented, invented], fallback=True)
