@@ -174,3 +174,36 @@ def test_the_shipped_model_hears_clipping_and_noise_in_a_rendered_chorale_phrase
     for bad in (clipped, noisy):
         assert clean.dimensions["audio_quality"]["score"] - bad.dimensions["audio_quality"]["score"] > 2.0
         assert clean.overall > bad.overall
+
+
+def _chord_db(midi: list[int], seconds: float = 2.0) -> torch.Tensor:
+    """Sine tones at the given MIDI pitches, through the model's features: (1, T, features) dB."""
+    wave = sum(_sine(440.0 * 2 ** ((m - 69) / 12), seconds, level=0.2) for m in midi)
+    return torch.from_numpy(log_mel(np.asarray(wave, np.float32), cpu_config())).unsqueeze(0)
+
+
+def test_descriptors_hear_a_wrong_note_against_a_triad_in_any_key() -> None:
+    from musicgrammar.tools.aesthetics_model.descriptors import DESCRIPTORS, descriptors
+
+    cfg = cpu_config()
+    c_major = descriptors(_chord_db([60, 64, 67]), cfg)[0, 8:24].mean(dim=0)  # C E G
+    with_c_sharp = descriptors(_chord_db([60, 61, 64, 67]), cfg)[0, 8:24].mean(dim=0)  # C C# E G
+    d_major = descriptors(_chord_db([62, 66, 69]), cfg)[0, 8:24].mean(dim=0)  # D F# A
+    assert c_major.shape == (DESCRIPTORS,)
+    # interval classes 1..6: a triad holds a minor third, a major third and a fourth/fifth, no seconds
+    assert c_major[0] < 0.1 and c_major[1] < 0.1 and min(c_major[2], c_major[3], c_major[4]) > 0.5
+    assert with_c_sharp[0] > c_major[0] + 0.3  # the added C# makes minor seconds
+    assert with_c_sharp[7] > c_major[7]  # ... and energy outside the key's scale
+    assert with_c_sharp[9] < c_major[9]  # ... and a less clear key
+    assert torch.allclose(c_major[:7], d_major[:7], atol=0.1)  # the same chord a tone higher: about the same intervals
+
+
+def test_descriptors_show_onsets_as_flux_and_silence_as_nothing() -> None:
+    from musicgrammar.tools.aesthetics_model.descriptors import descriptors
+
+    cfg = cpu_config()
+    wave = np.concatenate([np.zeros(16000, np.float32), _sine(440.0, 1.0)])  # a note enters after 1 s
+    d = descriptors(torch.from_numpy(log_mel(wave, cfg)).unsqueeze(0), cfg)[0]
+    flux = d[:, -1]
+    assert int(flux.argmax()) in (15, 16, 17)  # frame 16 = 1 s at 16 frames per second
+    assert float(d[:14, :8].abs().max()) == 0.0  # silent frames carry no interval content

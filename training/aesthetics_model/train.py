@@ -63,6 +63,20 @@ def _crop(x: torch.Tensor, frames: int) -> torch.Tensor:
     return x
 
 
+def _transpose(db: torch.Tensor, bands: int, shift: int) -> torch.Tensor:
+    """(B, S, T, M) with the first ``bands`` features semitone bands -> the same clips heard ``shift``
+    semitones higher (lower when negative): the bands move, the ones moved in from outside are silent.
+    The mel bands stay (a few semitones barely move them). Free extra keys for the harmony features."""
+    if shift == 0:
+        return db
+    tones = torch.roll(db[..., :bands], shift, dims=-1)
+    if shift > 0:
+        tones[..., :shift] = DB_FLOOR
+    else:
+        tones[..., shift:] = DB_FLOOR
+    return torch.cat([tones, db[..., bands:]], dim=-1)
+
+
 def _dequantize(q: torch.Tensor) -> torch.Tensor:
     return q.float() * (-DB_FLOOR / LEVELS) + DB_FLOOR
 
@@ -88,9 +102,10 @@ def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces
 
 
 def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
-          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0) -> dict:
+          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
-    every epoch, and the weights of the epoch with the best validation Spearman are the ones saved."""
+    every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
+    ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose]."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_split(data, "train")
@@ -115,7 +130,7 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
     log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
-                 "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device,
+                 "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
@@ -126,6 +141,8 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
         for i in range(0, len(x), batch):
             idx = order[i : i + batch]
             db = _crop(_dequantize(x[idx]), cfg.clip_frames)
+            if transpose:
+                db = _transpose(db, cfg.semitone_bands, int(torch.randint(-transpose, transpose + 1, ()).item()))
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg)
@@ -179,14 +196,18 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N clips (smoke tests)")
     ap.add_argument("--val-pieces", type=int, default=20, help="training pieces set aside to pick the best epoch")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch that passes this budget")
+    ap.add_argument("--transpose", type=int, default=3, help="augmentation: move batches up to this many semitones")
+    ap.add_argument("--no-descriptors", action="store_true", help="ablation: the bands alone, no music-theory descriptors")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
+    if args.no_descriptors:
+        overrides["descriptors"] = False
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
-    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes)
+    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")

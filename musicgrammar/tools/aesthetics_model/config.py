@@ -35,6 +35,7 @@ class AestheticsConfig:
     granularities: int = 3  # HiGIA levels: bin widths 1, 1/3, 1/9
     interval_mass: float = 0.8  # the interval holds this share of the finest level's hierarchical mass
     stem_dropout: float = 0.25  # training: share of examples shown without stems (mix-only operation)
+    descriptors: bool = False  # add the music-theory descriptors (descriptors.py) to every frame's input
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -48,6 +49,13 @@ class AestheticsConfig:
     def features(self) -> int:
         """Values per frame: the semitone bands, then the mel bands."""
         return self.semitone_bands + self.n_mels
+
+    @property
+    def encoder_inputs(self) -> int:
+        """Values per frame entering the encoder: the bands, and the descriptors when used."""
+        from musicgrammar.tools.aesthetics_model.descriptors import DESCRIPTORS
+
+        return self.features + (DESCRIPTORS if self.descriptors else 0)
 
     @property
     def clip_seconds(self) -> float:
@@ -68,14 +76,14 @@ class AestheticsConfig:
 
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
-    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, **overrides})
+    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**overrides)
+    return AestheticsConfig(**{"descriptors": True, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
-    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, **overrides})
+    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, **overrides})

@@ -1,6 +1,6 @@
 """The aesthetics model: a shared frame encoder, MSAF multi-stem fusion and HiGIA interval heads.
 
-    mix, lead, accompaniment log-spectra (B, T, semitone + mel bands)
+    mix, lead, accompaniment log-spectra (B, T, semitone + mel bands) [+ music-theory descriptors]
       -> FrameEncoder (shared weights + a stream embedding)             each (B, T/2, dim)
       -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
+from musicgrammar.tools.aesthetics_model.descriptors import descriptors
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
 
@@ -27,13 +28,15 @@ _DB_CENTRE, _DB_SCALE = -60.0, 20.0  # band levels in dB -> roughly unit-scale i
 
 
 class FrameEncoder(nn.Module):
-    """(B, T, features) dB -> (B, ceil(T/2), dim): two 1-D convolutions over time (the second with stride 2),
-    learned positions, a stream embedding, then Transformer layers."""
+    """(B, T, features) dB -> (B, ceil(T/2), dim): the bands (and, when the config says so, the music-theory
+    descriptors of each frame), two 1-D convolutions over time (the second with stride 2), learned
+    positions, a stream embedding, then Transformer layers."""
 
     def __init__(self, cfg: AestheticsConfig, streams: int = 3) -> None:
         super().__init__()
+        self.cfg = cfg
         self.conv = nn.Sequential(
-            nn.Conv1d(cfg.features, cfg.dim, 3, padding=1), nn.GELU(),
+            nn.Conv1d(cfg.encoder_inputs, cfg.dim, 3, padding=1), nn.GELU(),
             nn.Conv1d(cfg.dim, cfg.dim, 3, stride=2, padding=1), nn.GELU(),
         )  # fmt: skip
         self.positions = nn.Parameter(torch.zeros(1, (cfg.clip_frames + 1) // 2, cfg.dim))
@@ -42,7 +45,10 @@ class FrameEncoder(nn.Module):
         self.layers = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
 
     def forward(self, db: Tensor, stream: int) -> Tensor:
-        x = self.conv(((db - _DB_CENTRE) / _DB_SCALE).transpose(1, 2)).transpose(1, 2)  # (B, T/2, dim)
+        x = (db - _DB_CENTRE) / _DB_SCALE
+        if self.cfg.descriptors:
+            x = torch.cat([x, descriptors(db, self.cfg)], dim=-1)  # (B, T, features + DESCRIPTORS)
+        x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T/2, dim)
         x = x + self.positions[:, : x.shape[1]] + self.streams.weight[stream]
         return self.layers(x)
 
