@@ -207,3 +207,17 @@ def test_descriptors_show_onsets_as_flux_and_silence_as_nothing() -> None:
     flux = d[:, -1]
     assert int(flux.argmax()) in (15, 16, 17)  # frame 16 = 1 s at 16 frames per second
     assert float(d[:14, :8].abs().max()) == 0.0  # silent frames carry no interval content
+
+
+def test_clip_statistics_hear_a_steady_beat_repeat_and_a_jittered_one_not() -> None:
+    from musicgrammar.tools.aesthetics_model.descriptors import DESCRIPTORS, STATISTICS, clip_statistics
+
+    d = torch.zeros(2, 128, DESCRIPTORS)
+    d[0, ::8, -1] = 1.0  # an onset every 8 frames: crotchets at 120 BPM, 16 frames per second
+    gen = torch.Generator().manual_seed(0)
+    jittered = (torch.arange(0, 128, 8) + torch.randint(-3, 4, (16,), generator=gen)).clamp(0, 127)
+    d[1, jittered, -1] = 1.0  # the same onsets, each moved by up to 3 frames
+    stats = clip_statistics(d)
+    assert stats.shape == (2, STATISTICS)
+    at_the_beat = 3 * DESCRIPTORS + (8 - 2)  # the autocorrelation at a lag of 8 frames
+    assert stats[0, at_the_beat] > 0.8 and stats[1, at_the_beat] < stats[0, at_the_beat] - 0.3

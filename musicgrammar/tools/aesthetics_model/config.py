@@ -44,6 +44,8 @@ class AestheticsConfig:
             raise ValueError(f"dim {self.dim} must split over {self.heads} heads")
         if not 1 <= self.granularities <= 4 or not 0.0 < self.interval_mass < 1.0:
             raise ValueError("granularities must be 1..4 and interval_mass in (0, 1)")
+        if self.descriptors and self.semitone_low + self.semitone_bands < 67:
+            raise ValueError("the descriptors read chroma from the semitone bands G3 and up: semitone bands must reach G4")
 
     @property
     def features(self) -> int:

@@ -13,6 +13,10 @@ it in a transposition-invariant form, per frame (B, T, DESCRIPTORS):
   the clip's best-fitting key;
 - key clarity (1, clip level): the correlation of the clip's chroma with that key's profile;
 - spectral flux (1): the mean rise of the band levels, where onsets are (rhythm).
+
+`clip_statistics` pools them over the clip (mean, spread, peak of each, and the autocorrelation of the
+flux at lags of 2-16 frames: a steady beat repeats, jittered onsets do not), which is the level at
+which a judgement about the whole clip is made.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 
-__all__ = ["DESCRIPTORS", "descriptors"]
+__all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics"]
 
 DESCRIPTORS = 11
+_LAGS = range(2, 17)  # flux autocorrelation lags in frames: 1/8 s to 1 s at 16 frames per second
+STATISTICS = 3 * DESCRIPTORS + len(_LAGS)
 _CHROMA_LOW = 55  # G3: below it a semitone is narrower than the bands' resolution (the bass still
                   # shows through its harmonics, which carry its pitch class)
 _LEAK = 0.3  # a tone's triangular band filters hand about 20-30 % of its power to each neighbour band
@@ -88,3 +94,12 @@ def descriptors(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     flux = torch.cat([torch.zeros_like(rise[:, :1]), rise], dim=1) / 10.0
     return torch.cat([5.0 * ic, 3.0 * concentration, 3.0 * out_of_key, 3.0 * out_of_key_mean,
                       clarity.view(b, 1, 1).expand(b, t, 1), flux], dim=-1)
+
+
+def clip_statistics(d: Tensor) -> Tensor:
+    """(B, T, DESCRIPTORS) -> (B, STATISTICS): per descriptor its mean, standard deviation and maximum
+    over the clip, then the flux's autocorrelation at each lag (1 = the same onset pattern again)."""
+    flux = d[..., -1] - d[..., -1].mean(dim=1, keepdim=True)  # (B, T)
+    var = flux.pow(2).mean(dim=1) + 1e-6
+    auto = torch.stack([(flux[:, :-k] * flux[:, k:]).mean(dim=1) / var for k in _LAGS], dim=-1)  # (B, lags)
+    return torch.cat([d.mean(dim=1), d.std(dim=1), d.amax(dim=1), auto], dim=-1)

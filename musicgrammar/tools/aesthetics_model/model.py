@@ -3,6 +3,7 @@
     mix, lead, accompaniment log-spectra (B, T, semitone + mel bands) [+ music-theory descriptors]
       -> FrameEncoder (shared weights + a stream embedding)             each (B, T/2, dim)
       -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
+         [+ an MLP over the clip statistics of the three streams' descriptors                  (B, dim)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
-from musicgrammar.tools.aesthetics_model.descriptors import descriptors
+from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
 
@@ -44,10 +45,11 @@ class FrameEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, cfg.dropout, batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
 
-    def forward(self, db: Tensor, stream: int) -> Tensor:
+    def forward(self, db: Tensor, stream: int, extra: Tensor | None = None) -> Tensor:
+        """db: (B, T, features); extra: the frames' descriptors (B, T, DESCRIPTORS) when the config uses them."""
         x = (db - _DB_CENTRE) / _DB_SCALE
-        if self.cfg.descriptors:
-            x = torch.cat([x, descriptors(db, self.cfg)], dim=-1)  # (B, T, features + DESCRIPTORS)
+        if extra is not None:
+            x = torch.cat([x, extra], dim=-1)  # (B, T, features + DESCRIPTORS)
         x = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T/2, dim)
         x = x + self.positions[:, : x.shape[1]] + self.streams.weight[stream]
         return self.layers(x)
@@ -157,23 +159,40 @@ class AestheticsModel(nn.Module):
         self.encoder = FrameEncoder(cfg)
         self.absent = nn.Parameter(torch.zeros(2, cfg.dim))  # marks a stem stream filled in from the mix
         self.fusion = MultiStemFusion(cfg)
+        if cfg.descriptors:  # the clip statistics of the three streams' descriptors, and the stems flag
+            self.statistics = nn.Sequential(nn.LayerNorm(3 * STATISTICS + 1), nn.Linear(3 * STATISTICS + 1, cfg.dim), nn.GELU(),
+                                            nn.Linear(cfg.dim, cfg.dim))
+            self.joint = nn.LayerNorm(cfg.dim)
         self.head: nn.Module = HigiaHead(cfg, len(OUTPUTS)) if cfg.head == "higia" else RegressionHead(cfg, len(OUTPUTS))
 
     def forward(self, mix: Tensor, lead: Tensor | None = None, acc: Tensor | None = None,
                 has_stems: Tensor | None = None) -> dict[str, Tensor | list[Tensor]]:
         """mix, lead, acc: (B, T, features) dB. Stems are used where ``has_stems`` (B,) is true (default:
         wherever they are given and the config uses stems); elsewhere the mix stands in for them."""
-        m = self.encoder(mix, 0)
         use = torch.zeros(mix.shape[0], dtype=torch.bool, device=mix.device)
         if self.cfg.use_stems and lead is not None and acc is not None:
             use = torch.ones_like(use) if has_stems is None else has_stems.to(mix.device).bool()
+        d_mix = d_lead = d_acc = None
+        if self.cfg.descriptors:
+            with torch.no_grad():  # fixed functions of the input: no gradient needed through them
+                d_mix = descriptors(mix, self.cfg)
+                if bool(use.any()):
+                    d_lead, d_acc = descriptors(lead, self.cfg), descriptors(acc, self.cfg)  # type: ignore[arg-type]
+        m = self.encoder(mix, 0, d_mix)
         keep = use.view(-1, 1, 1)
         if bool(use.any()):
-            lead_t = torch.where(keep, self.encoder(lead, 1), m + self.absent[0])  # type: ignore[arg-type]
-            acc_t = torch.where(keep, self.encoder(acc, 2), m + self.absent[1])  # type: ignore[arg-type]
+            lead_t = torch.where(keep, self.encoder(lead, 1, d_lead), m + self.absent[0])  # type: ignore[arg-type]
+            acc_t = torch.where(keep, self.encoder(acc, 2, d_acc), m + self.absent[1])  # type: ignore[arg-type]
         else:
             lead_t, acc_t = m + self.absent[0], m + self.absent[1]
-        return self.head(self.fusion(m, lead_t, acc_t))
+        h = self.fusion(m, lead_t, acc_t)
+        if d_mix is not None:
+            s_mix = clip_statistics(d_mix)  # (B, STATISTICS); a missing stem repeats the mix's statistics
+            s_lead = s_mix if d_lead is None else torch.where(use.view(-1, 1), clip_statistics(d_lead), s_mix)
+            s_acc = s_mix if d_acc is None else torch.where(use.view(-1, 1), clip_statistics(d_acc), s_mix)
+            stats = torch.cat([s_mix, s_lead, s_acc, use.to(s_mix.dtype).view(-1, 1)], dim=-1)
+            h = self.joint(h + self.statistics(stats))
+        return self.head(h)
 
 
 def higia_targets(score: Tensor, cfg: AestheticsConfig, level: int) -> Tensor:
