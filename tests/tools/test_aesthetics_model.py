@@ -221,3 +221,19 @@ def test_clip_statistics_hear_a_steady_beat_repeat_and_a_jittered_one_not() -> N
     assert stats.shape == (2, STATISTICS)
     at_the_beat = 3 * DESCRIPTORS + (8 - 2)  # the autocorrelation at a lag of 8 frames
     assert stats[0, at_the_beat] > 0.8 and stats[1, at_the_beat] < stats[0, at_the_beat] - 0.3
+
+
+def test_descriptors_tell_a_stepwise_line_from_a_leaping_one() -> None:
+    from musicgrammar.tools.aesthetics_model.descriptors import descriptors
+
+    cfg = cpu_config()
+
+    def line(midi: list[int]) -> torch.Tensor:
+        wave = np.concatenate([_sine(440.0 * 2 ** ((m - 69) / 12), 0.5, level=0.3) for m in midi])
+        return descriptors(torch.from_numpy(log_mel(wave, cfg)).unsqueeze(0), cfg)[0]
+
+    steps = line([60, 62, 64, 65, 67, 65, 64, 62])  # C D E F G F E D
+    leaps = line([60, 67, 72, 64, 69, 60, 65, 72])  # fifths, fourths, sixths
+    step, leap = -3, -2
+    assert steps[:, leap].sum() == 0 and steps[:, step].sum() >= 7
+    assert leaps[:, leap].sum() >= 7 and leaps[:, step].sum() == 0

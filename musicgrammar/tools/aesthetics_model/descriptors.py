@@ -12,6 +12,9 @@ it in a transposition-invariant form, per frame (B, T, DESCRIPTORS):
 - out-of-key energy (1 per frame, 1 clip mean): the share of the frame's chroma outside the scale of
   the clip's best-fitting key;
 - key clarity (1, clip level): the correlation of the clip's chroma with that key's profile;
+- step and leap (2): whether the strongest band moved by one or two semitones, or by more, since the
+  previous frame; in a lead stem (one voice) that is its melodic motion, mostly stepwise in a chorale
+  and full of leaps where bars were cut and shuffled (coherence);
 - spectral flux (1): the mean rise of the band levels, where onsets are (rhythm).
 
 `clip_statistics` pools them over the clip (mean, spread, peak of each, and the autocorrelation of the
@@ -28,7 +31,7 @@ from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 
 __all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics"]
 
-DESCRIPTORS = 11
+DESCRIPTORS = 13
 _LAGS = range(2, 17)  # flux autocorrelation lags in frames: 1/8 s to 1 s at 16 frames per second
 STATISTICS = 3 * DESCRIPTORS + len(_LAGS)
 _CHROMA_LOW = 55  # G3: below it a semitone is narrower than the bands' resolution (the bass still
@@ -90,10 +93,18 @@ def descriptors(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     weights = audible.sum(dim=1).clamp(min=1.0)  # (B, 1)
     out_of_key_mean = (out_of_key.sum(dim=1) / weights).unsqueeze(1).expand(b, t, 1)
 
+    # Melodic motion of the strongest band (the lead stem has one voice).
+    strongest = power.argmax(dim=-1).to(db.dtype)  # (B, T) band index
+    sounding = power.amax(dim=-1) > 1e-6  # the strongest band above -60 dB
+    moved = torch.zeros_like(strongest)
+    moved[:, 1:] = (strongest[:, 1:] - strongest[:, :-1]).abs() * (sounding[:, 1:] & sounding[:, :-1])
+    step = ((moved > 0) & (moved <= 2)).to(db.dtype).unsqueeze(-1)
+    leap = (moved > 2).to(db.dtype).unsqueeze(-1)
+
     rise = torch.relu(db[:, 1:] - db[:, :-1]).mean(dim=-1, keepdim=True)  # (B, T-1, 1) dB
     flux = torch.cat([torch.zeros_like(rise[:, :1]), rise], dim=1) / 10.0
     return torch.cat([5.0 * ic, 3.0 * concentration, 3.0 * out_of_key, 3.0 * out_of_key_mean,
-                      clarity.view(b, 1, 1).expand(b, t, 1), flux], dim=-1)
+                      clarity.view(b, 1, 1).expand(b, t, 1), step, leap, flux], dim=-1)
 
 
 def clip_statistics(d: Tensor) -> Tensor:
