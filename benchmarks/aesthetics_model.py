@@ -12,7 +12,8 @@ in one run on the same clips:
   16 or more lead notes, so it is defined on part of the clips only).
 
 Metrics: per piece, Spearman between the predicted overall score and the corruption grade (-1 is
-perfect: scores fall as damage grows), averaged over pieces; the overall score's MSE and coverage of
+perfect: scores fall as damage grows), averaged over pieces (and the same for the lowest of the four
+dimension scores, the label's own definition of overall); the overall score's MSE and coverage of
 the true score by the interval (HiGIA models); per dimension, Spearman between the dimension's score
 and its grade over the clips where that dimension is the damaged one or the clip is clean.
 
@@ -147,10 +148,11 @@ def main() -> None:
             ms = (time.perf_counter() - started) / len(feats) * 1000
             k = OUTPUTS.index("overall")
             rho, n = per_piece_spearman(pieces, out["score"][:, k], grade)
+            worst_rho, _ = per_piece_spearman(pieces, out["score"][:, :k].min(axis=1), grade)
             higia = load_model(Path(folder)).cfg.head == "higia"
             covered = (out["lo"][:, k] <= target[:, k]) & (target[:, k] <= out["hi"][:, k])
             label = f"{name} ({'mix + stems, MSAF' if stems else 'mix only'}, {'HiGIA' if higia else 'regression'})"
-            rows.append([label, f"{rho:.3f}", str(n), f"{np.mean((out['score'][:, k] - target[:, k]) ** 2):.3f}",
+            rows.append([label, f"{rho:.3f}", f"{worst_rho:.3f}", str(n), f"{np.mean((out['score'][:, k] - target[:, k]) ** 2):.3f}",
                          f"{covered.mean():.1%}" if higia else "-",
                          f"{np.mean(out['hi'][:, k] - out['lo'][:, k]):.2f}" if higia else "-", f"{ms:.1f}"])
             dim_rho = []
@@ -172,12 +174,12 @@ def main() -> None:
         for name, values in base.items():
             rho, n = per_piece_spearman(pieces, values, grade)
             defined = np.isfinite(values).mean()
-            rows.append([f"{name} (defined on {defined:.0%} of clips)", f"{rho:.3f}", str(n), "-", "-", "-",
+            rows.append([f"{name} (defined on {defined:.0%} of clips)", f"{rho:.3f}", "-", str(n), "-", "-", "-",
                          f"{ms:.0f} (the two baselines together)"])
     lines = [f"Held-out: {len(feats)} clips from {len(set(pieces))} chorales never seen in training "
              f"(17 per piece: clean + grades 1-4 x 4 dimensions).", "",
-             "| judge | per-piece Spearman(overall, grade), mean | pieces | overall MSE (1-5) | interval coverage | mean interval width | ms per clip |",
-             "|---|---|---|---|---|---|---|"]
+             "| judge | per-piece Spearman(overall, grade), mean | the same for the worst dimension's score | pieces | overall MSE (1-5) | interval coverage | mean interval width | ms per clip |",
+             "|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "Per dimension: per-piece Spearman(dimension score, its grade) over the clean clip and that dimension's damaged clips.", "",
               "| model | " + " | ".join(DIMENSIONS) + " |", "|---|" + "---|" * len(DIMENSIONS)]

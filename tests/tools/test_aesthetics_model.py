@@ -237,3 +237,21 @@ def test_descriptors_tell_a_stepwise_line_from_a_leaping_one() -> None:
     step, leap = -3, -2
     assert steps[:, leap].sum() == 0 and steps[:, step].sum() >= 7
     assert leaps[:, leap].sum() >= 7 and leaps[:, step].sum() == 0
+
+
+def test_ranking_loss_compares_clips_of_the_same_piece_only() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from training.aesthetics_model.train import piece_batches, ranking_loss
+
+    worst = torch.tensor([0, 2, 4, 0, 4])  # piece 0: clean, grade 2, grade 4; piece 1: clean, grade 4
+    pieces = torch.tensor([0, 0, 0, 1, 1])
+    in_order = torch.tensor([5.0, 3.0, 1.0, 5.0, 1.0])
+    upside_down = torch.tensor([1.0, 3.0, 5.0, 1.0, 5.0])
+    assert ranking_loss(in_order, worst, pieces) < 0.1 < 2.0 < ranking_loss(upside_down, worst, pieces)
+    # a damaged clip of piece 1 scoring above piece 0's clean clip is no fault: only pairs within a piece count
+    across = torch.tensor([2.0, 1.5, 1.0, 5.0, 4.0])
+    assert ranking_loss(across, worst, pieces) < ranking_loss(torch.tensor([2.0, 1.5, 1.0, 4.0, 5.0]), worst, pieces)
+    batches = piece_batches(["a", "a", "b", "b", "c"], 2, torch.Generator().manual_seed(0))
+    assert sorted(len(b) for b in batches) in ([1, 4], [2, 3]) and sorted(torch.cat(batches).tolist()) == [0, 1, 2, 3, 4]

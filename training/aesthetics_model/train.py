@@ -25,11 +25,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
 
 from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
-from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import SCORE_RANGE, AestheticsConfig  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
-__all__ = ["load_split", "targets_from_grades", "train", "validate", "save"]
+__all__ = ["load_split", "targets_from_grades", "piece_batches", "ranking_loss", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -77,6 +77,39 @@ def _transpose(db: torch.Tensor, bands: int, shift: int) -> torch.Tensor:
     return torch.cat([tones, db[..., bands:]], dim=-1)
 
 
+def piece_batches(pieces: list[str], per_batch: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """Clip indices grouped by piece, ``per_batch`` whole pieces per batch, pieces in a random order."""
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(pieces):
+        groups.setdefault(p, []).append(i)
+    names = list(groups)
+    order = torch.randperm(len(names), generator=generator).tolist()
+    return [torch.tensor([i for k in order[j : j + per_batch] for i in groups[names[k]]])
+            for j in range(0, len(order), per_batch)]
+
+
+def ranking_loss(overall: torch.Tensor, worst: torch.Tensor, pieces: torch.Tensor) -> torch.Tensor:
+    """Within each piece, every pair of clips whose grades differ: the less damaged one should score
+    higher (logistic loss on the score difference). overall (B,), worst grade (B,), piece ids (B,)."""
+    same = pieces[:, None] == pieces[None, :]
+    better = same & (worst[:, None] < worst[None, :])  # [i, j]: clip i is less damaged than clip j
+    if not bool(better.any()):
+        return overall.new_zeros(())
+    gap = overall[:, None] - overall[None, :]  # should be > 0 where `better`
+    return torch.nn.functional.softplus(-gap[better]).mean()
+
+
+def _rankable_overall(model: AestheticsModel, out: dict) -> torch.Tensor:
+    """(B,) an overall score the ranking loss can move: HiGIA's interval is chosen without gradients, so
+    its expected value over the finest bins; the regression head's score itself."""
+    if model.cfg.head != "higia":
+        return out["score"][:, -1]
+    mass = model.head.finest_mass(out["logits"])[:, -1]  # type: ignore[operator]  # (B, finest bins)
+    lo, hi = SCORE_RANGE
+    centres = lo + (torch.arange(mass.shape[-1], device=mass.device, dtype=mass.dtype) + 0.5) * (hi - lo) / mass.shape[-1]
+    return mass @ centres
+
+
 def _dequantize(q: torch.Tensor) -> torch.Tensor:
     return q.float() * (-DB_FLOOR / LEVELS) + DB_FLOOR
 
@@ -102,10 +135,13 @@ def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces
 
 
 def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
-          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0) -> dict:
+          device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
+          rank_weight: float = 0.0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
-    ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose]."""
+    ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose];
+    ``rank_weight`` > 0 makes batches of whole pieces (about ``batch`` clips) and adds that weight times
+    the within-piece ranking loss of the overall score (the benchmark's metric is a within-piece ranking)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_split(data, "train")
@@ -121,6 +157,10 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     feats, grades, meta = feats[~is_val], grades[~is_val], [m for m in meta if m["piece"] not in held]
     x = torch.from_numpy(feats).to(device)  # uint8 on the device; dequantized per batch
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
+    worst = torch.from_numpy(grades.max(axis=1).astype(np.int64)).to(device)
+    piece_names = [m["piece"] for m in meta]
+    piece_ids = torch.tensor([names.index(p) for p in piece_names], device=device)
+    shuffler = torch.Generator().manual_seed(seed)
     model = AestheticsModel(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(x) / batch)
@@ -131,21 +171,27 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
+                 "rank_weight": rank_weight,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
     model.train()
     for epoch in range(epochs):
-        order = torch.randperm(len(x), device=device)
+        if rank_weight:
+            batches = [b.to(device) for b in piece_batches(piece_names, max(1, round(batch / 17)), shuffler)]
+        else:
+            order = torch.randperm(len(x), device=device)
+            batches = [order[i : i + batch] for i in range(0, len(x), batch)]
         running, seen = 0.0, 0
-        for i in range(0, len(x), batch):
-            idx = order[i : i + batch]
+        for idx in batches:
             db = _crop(_dequantize(x[idx]), cfg.clip_frames)
             if transpose:
                 db = _transpose(db, cfg.semitone_bands, int(torch.randint(-transpose, transpose + 1, ()).item()))
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg)
+            if rank_weight:
+                loss = loss + rank_weight * ranking_loss(_rankable_overall(model, out_), worst[idx], piece_ids[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -197,6 +243,7 @@ def main() -> None:
     ap.add_argument("--val-pieces", type=int, default=20, help="training pieces set aside to pick the best epoch")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch that passes this budget")
     ap.add_argument("--transpose", type=int, default=3, help="augmentation: move batches up to this many semitones")
+    ap.add_argument("--rank-weight", type=float, default=0.0, help="within-piece ranking loss of the overall score (batches of whole pieces)")
     ap.add_argument("--no-descriptors", action="store_true", help="ablation: the bands alone, no music-theory descriptors")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
@@ -207,7 +254,7 @@ def main() -> None:
     if args.no_descriptors:
         overrides["descriptors"] = False
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
-    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose)
+    log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose, args.rank_weight)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")
