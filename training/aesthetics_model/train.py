@@ -159,7 +159,8 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
     worst = torch.from_numpy(grades.max(axis=1).astype(np.int64)).to(device)
     piece_names = [m["piece"] for m in meta]
-    piece_ids = torch.tensor([names.index(p) for p in piece_names], device=device)
+    number = {name: i for i, name in enumerate(names)}
+    piece_ids = torch.tensor([number[p] for p in piece_names], device=device)
     shuffler = torch.Generator().manual_seed(seed)
     model = AestheticsModel(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
