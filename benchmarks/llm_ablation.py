@@ -151,7 +151,7 @@ def _repaired(prompt: str, expect: dict, lm: Any, timeout_s: float) -> dict:
         result["schema_valid"] = any(not e.startswith("LLM_UNPARSABLE") for e in errors)
     call = session.calls[-1] if session.calls else None
     return result | {"attempts": call.attempts if call else 0, "tokens": session.tokens, "seconds": time.perf_counter() - started, "llm_share": 1.0,
-                     "timed_out": bool(call and call.outcome == "unavailable")}  # fmt: skip
+                     "timed_out": bool(call and call.outcome in ("unavailable", "deadline"))}  # fmt: skip
 
 
 def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | None, timeout_s: float, agents_dir: Path | None, work: Path,
@@ -188,7 +188,7 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
     unparsable = sum(1 for e in errors if e.startswith("LLM_UNPARSABLE") and "Failed to parse field" not in e)
     schema_bad = sum(1 for e in errors if e.startswith("LLM_UNPARSABLE"))
     strategies = [s for a, s in summary["strategies"].items() if not (row == "e" and a == "librarian")]
-    return {"timed_out": any(c["outcome"] == "unavailable" for c in calls), "parsed": (attempts - unparsable) / attempts if attempts else 1.0, "schema_valid": (attempts - schema_bad) / attempts if attempts else 1.0,
+    return {"timed_out": any(c["outcome"] in ("unavailable", "deadline") for c in calls), "parsed": (attempts - unparsable) / attempts if attempts else 1.0, "schema_valid": (attempts - schema_bad) / attempts if attempts else 1.0,
             "cross_valid": summary["valid"], "honoured": not check(summary, expect), "attempts": attempts, "tokens": summary["lm_tokens"],
             "seconds": time.perf_counter() - started,
             "llm_share": sum(s == "llm" for s in strategies) / len(strategies) if strategies and row != "E" else 0.0}  # fmt: skip

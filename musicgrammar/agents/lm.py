@@ -24,6 +24,7 @@ __all__ = [
     "LLMOutputError",
     "LLMSession",
     "OntologyJSONAdapter",
+    "DEADLINES_IN_A_ROW_BEFORE_UNAVAILABLE",
     "TIMEOUT_SETTING",
     "call_checked",
     "make_lm",
@@ -38,6 +39,11 @@ SCHEMA_STYLE_ATTR = "musicgrammar_schema_style"
 
 # How the user sets the per-call deadline: every timeout message names it.
 TIMEOUT_SETTING = "MUSICGRAMMAR_LM_TIMEOUT_S or --lm-timeout"
+
+# A server that has answered this run and then misses a deadline is slow, not gone: that one agent falls
+# back and the next still asks. Only this many missed deadlines in a row (or a server that never answered,
+# or refused the connection) mark the provider unavailable for the rest of the run.
+DEADLINES_IN_A_ROW_BEFORE_UNAVAILABLE = 2
 
 
 class LLMOutputError(MusicGrammarError):
@@ -181,7 +187,7 @@ class LLMCall:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
-    outcome: str = "ok"  # ok | unusable | unavailable
+    outcome: str = "ok"  # ok | unusable | deadline (slow, the provider stays in use) | unavailable
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -198,7 +204,8 @@ class LLMCall:
 class LLMSession:
     """The LLM side of one run: the model, the per-call deadline, the retry budget, whether an agent
     that fails may fall back to the engine, and every call made so far. Once the provider is
-    unreachable, later agents fall back at once instead of each waiting out the deadline."""
+    unreachable (refused, never answered, or missed DEADLINES_IN_A_ROW_BEFORE_UNAVAILABLE deadlines in
+    a row), later agents fall back at once instead of each waiting out the deadline."""
 
     lm: dspy.LM
     timeout_s: float = 60.0
@@ -206,6 +213,8 @@ class LLMSession:
     fallback_local: bool = False
     calls: list[LLMCall] = field(default_factory=list)
     unavailable: str | None = None
+    answered: bool = False  # the server has returned at least one completion this run
+    deadlines_in_a_row: int = 0
 
     @property
     def model(self) -> str:
@@ -286,9 +295,12 @@ def call_checked(
                         raise
                     answer = _run_with_deadline(attempt, max(0.05, deadline - time.perf_counter()))
             except AdapterParseError as exc:
+                session.answered, session.deadlines_in_a_row = True, 0
+
                 errors = [f"LLM_UNPARSABLE: the answer is not the JSON the schema asks for ({_first_line(exc)[:200]})"]
                 details = type_errors(exc)
             else:
+                session.answered, session.deadlines_in_a_row = True, 0
                 findings = [f for f in check(answer) if f.severity.value == "error"]
                 errors = [f"{f.code} at {f.path}: {f.message}" + (f" Fix: {f.fix}" if f.fix else "") for f in findings]
                 details = []
@@ -303,18 +315,30 @@ def call_checked(
         record.outcome = "unusable"
         raise LLMOutputError(f"{agent}: no usable answer from {session.model} in {record.attempts} attempt(s): {record.errors[-1]}")
     except TimeoutError as exc:
-        record.outcome = "unavailable"
-        session.unavailable = f"no answer from {session.model} within {session.timeout_s:g} s (set {TIMEOUT_SETTING})"
-        raise ProviderUnavailableError(f"{agent}: {session.unavailable}") from exc
+        raise _missed_deadline(session, record, agent) from exc
     except LMError as exc:
-        record.outcome = "unavailable"
         reason = _first_line(exc)
         if "timeout" in reason.lower() or "timed out" in reason.lower():
-            reason = f"no answer within {session.timeout_s:g} s (set {TIMEOUT_SETTING})"
+            raise _missed_deadline(session, record, agent) from exc
+        record.outcome = "unavailable"
         session.unavailable = f"LLM provider {session.model!r} failed: {reason}"
         raise ProviderUnavailableError(f"{agent}: {session.unavailable}") from exc
     finally:
         record.seconds = time.perf_counter() - started
+
+
+def _missed_deadline(session: LLMSession, record: LLMCall, agent: str) -> ProviderUnavailableError:
+    """The error of a call that ran out of time. A server that has answered this run is only slow:
+    this agent gives up, the provider stays in use; a server that never answered, or one that keeps
+    missing deadlines, is marked unavailable so later agents do not each wait out the deadline."""
+    session.deadlines_in_a_row += 1
+    missed = f"no answer from {session.model} within {session.timeout_s:g} s (set {TIMEOUT_SETTING})"
+    if session.answered and session.deadlines_in_a_row < DEADLINES_IN_A_ROW_BEFORE_UNAVAILABLE:
+        record.outcome = "deadline"
+        return ProviderUnavailableError(f"{agent}: {missed}; the server answers, so later agents still ask it")
+    record.outcome = "unavailable"
+    session.unavailable = missed
+    return ProviderUnavailableError(f"{agent}: {session.unavailable}")
 
 
 def type_errors(exc: BaseException, limit: int = 8) -> list[str]:

