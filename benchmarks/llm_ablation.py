@@ -190,7 +190,7 @@ def _full_run(row: str, prompt: str, expect: dict, model: str, api_base: str | N
     strategies = [s for a, s in summary["strategies"].items() if not (row == "e" and a == "librarian")]
     return {"timed_out": any(c["outcome"] in ("unavailable", "deadline") for c in calls), "parsed": (attempts - unparsable) / attempts if attempts else 1.0, "schema_valid": (attempts - schema_bad) / attempts if attempts else 1.0,
             "cross_valid": summary["valid"], "honoured": not check(summary, expect), "attempts": attempts, "tokens": summary["lm_tokens"],
-            "seconds": time.perf_counter() - started,
+            "seconds": time.perf_counter() - started, "calls": [[c["agent"], c["outcome"], c["attempts"], c["completion_tokens"], round(c["seconds"], 1)] for c in calls],
             "llm_share": sum(s == "llm" for s in strategies) / len(strategies) if strategies and row != "E" else 0.0}  # fmt: skip
 
 
