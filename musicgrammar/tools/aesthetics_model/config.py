@@ -36,6 +36,7 @@ class AestheticsConfig:
     interval_mass: float = 0.8  # the interval holds this share of the finest level's hierarchical mass
     stem_dropout: float = 0.25  # training: share of examples shown without stems (mix-only operation)
     descriptors: bool = False  # add the music-theory descriptors (descriptors.py) to every frame's input
+    line_statistics: bool = False  # add the clip statistics of the melody, bass, tuning and onsets (lines.py)
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -44,6 +45,8 @@ class AestheticsConfig:
             raise ValueError(f"dim {self.dim} must split over {self.heads} heads")
         if not 1 <= self.granularities <= 4 or not 0.0 < self.interval_mass < 1.0:
             raise ValueError("granularities must be 1..4 and interval_mass in (0, 1)")
+        if self.line_statistics and not self.descriptors:
+            raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:
             raise ValueError("the descriptors read chroma from the semitone bands G3 and up: semitone bands must reach G4")
 
@@ -78,14 +81,16 @@ class AestheticsConfig:
 
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
-    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True, **overrides})
+    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
+                              "line_statistics": True, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, **overrides})
+    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
-    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, **overrides})
+    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
+                              **overrides})

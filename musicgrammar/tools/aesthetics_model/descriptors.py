@@ -29,7 +29,7 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 
-__all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics"]
+__all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics", "key_scales"]
 
 DESCRIPTORS = 13
 _LAGS = range(2, 17)  # flux autocorrelation lags in frames: 1/8 s to 1 s at 16 frames per second
@@ -61,6 +61,21 @@ def _key_templates(device: torch.device) -> tuple[Tensor, Tensor]:
     return prof, torch.stack(masks)
 
 
+def _best_key(clip_chroma: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 12) energy per pitch class -> the best-fitting key's correlation (B,) and scale mask (B, 12)."""
+    clip_chroma = clip_chroma / (clip_chroma.sum(dim=-1, keepdim=True) + 1e-10)
+    z = (clip_chroma - clip_chroma.mean(dim=-1, keepdim=True)) / (clip_chroma.std(dim=-1, keepdim=True) + 1e-8)
+    profiles, masks = _key_templates(clip_chroma.device)
+    fit = z @ profiles.T / 11.0  # (B, 24) Pearson correlations with the 24 key profiles
+    clarity, best = fit.max(dim=-1)
+    return clarity, masks[best]
+
+
+def key_scales(clip_chroma: Tensor) -> Tensor:
+    """(B, 12) energy per pitch class -> (B, 12) 1 for the pitch classes of the best-fitting key's scale."""
+    return _best_key(clip_chroma)[1]
+
+
 def descriptors(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, features) band levels in dB -> (B, T, DESCRIPTORS), each roughly on a unit scale."""
     b, t, _ = db.shape
@@ -81,14 +96,8 @@ def descriptors(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     ic = torch.cat([2.0 * ic[..., :5], ic[..., 5:]], dim=-1) * audible
     concentration = (c * c).sum(dim=-1, keepdim=True) * audible
 
-    # The clip's key: its energy-weighted chroma against the 24 profiles.
-    clip_chroma = chroma.sum(dim=1)  # (B, 12)
-    clip_chroma = clip_chroma / (clip_chroma.sum(dim=-1, keepdim=True) + 1e-10)
-    z = (clip_chroma - clip_chroma.mean(dim=-1, keepdim=True)) / (clip_chroma.std(dim=-1, keepdim=True) + 1e-8)
-    profiles, masks = _key_templates(db.device)
-    fit = z @ profiles.T / 11.0  # (B, 24) Pearson correlations
-    clarity, best = fit.max(dim=-1)  # (B,), (B,)
-    outside = 1.0 - masks[best]  # (B, 12) pitch classes outside the key's scale
+    clarity, scale = _best_key(chroma.sum(dim=1))  # (B,), (B, 12)
+    outside = 1.0 - scale  # (B, 12) pitch classes outside the key's scale
     out_of_key = (c * outside.unsqueeze(1)).sum(dim=-1, keepdim=True) * audible  # (B, T, 1)
     weights = audible.sum(dim=1).clamp(min=1.0)  # (B, 1)
     out_of_key_mean = (out_of_key.sum(dim=1) / weights).unsqueeze(1).expand(b, t, 1)

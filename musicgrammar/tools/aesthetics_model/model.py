@@ -3,7 +3,8 @@
     mix, lead, accompaniment log-spectra (B, T, semitone + mel bands) [+ music-theory descriptors]
       -> FrameEncoder (shared weights + a stream embedding)             each (B, T/2, dim)
       -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
-         [+ an MLP over the clip statistics of the three streams' descriptors                  (B, dim)]
+         [+ an MLP over the clip statistics of the three streams' descriptors                  (B, dim)
+            and of the lines they carry: melody, bass, tuning, onset synchrony (lines.py)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -22,6 +23,7 @@ from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
+from musicgrammar.tools.aesthetics_model.lines import LINE_STATISTICS, line_statistics
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
 
@@ -159,9 +161,9 @@ class AestheticsModel(nn.Module):
         self.encoder = FrameEncoder(cfg)
         self.absent = nn.Parameter(torch.zeros(2, cfg.dim))  # marks a stem stream filled in from the mix
         self.fusion = MultiStemFusion(cfg)
-        if cfg.descriptors:  # the clip statistics of the three streams' descriptors, and the stems flag
-            self.statistics = nn.Sequential(nn.LayerNorm(3 * STATISTICS + 1), nn.Linear(3 * STATISTICS + 1, cfg.dim), nn.GELU(),
-                                            nn.Linear(cfg.dim, cfg.dim))
+        if cfg.descriptors:  # the clip statistics of the three streams' descriptors (and lines), and the stems flag
+            width = 3 * STATISTICS + 1 + (LINE_STATISTICS if cfg.line_statistics else 0)
+            self.statistics = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
             self.joint = nn.LayerNorm(cfg.dim)
         self.head: nn.Module = HigiaHead(cfg, len(OUTPUTS)) if cfg.head == "higia" else RegressionHead(cfg, len(OUTPUTS))
 
@@ -191,8 +193,19 @@ class AestheticsModel(nn.Module):
             s_lead = s_mix if d_lead is None else torch.where(use.view(-1, 1), clip_statistics(d_lead), s_mix)
             s_acc = s_mix if d_acc is None else torch.where(use.view(-1, 1), clip_statistics(d_acc), s_mix)
             stats = torch.cat([s_mix, s_lead, s_acc, use.to(s_mix.dtype).view(-1, 1)], dim=-1)
+            if self.cfg.line_statistics:
+                stats = torch.cat([stats, self._lines(mix, lead, acc, use)], dim=-1)
             h = self.joint(h + self.statistics(stats))
         return self.head(h)
+
+
+    def _lines(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
+        """(B, LINE_STATISTICS): from the stems where they are used, from the mix alone elsewhere."""
+        alone = line_statistics(mix, mix, mix, self.cfg) if not bool(use.all()) else None
+        if not bool(use.any()):
+            return alone  # type: ignore[return-value]
+        with_stems = line_statistics(mix, lead, acc, self.cfg)  # type: ignore[arg-type]
+        return with_stems if alone is None else torch.where(use.view(-1, 1), with_stems, alone)
 
 
 def higia_targets(score: Tensor, cfg: AestheticsConfig, level: int) -> Tensor:
