@@ -8,6 +8,7 @@ model.safetensors and train_log.json into --out.
     python training/aesthetics_model/train.py --data .cache/aesthetics_data --config cpu --out .cache/aesthetics_cpu
     python training/aesthetics_model/train.py ... --mix-only      # ablation: no stems, no cross-attention
     python training/aesthetics_model/train.py ... --head regression  # ablation: plain MSE regression
+    python training/aesthetics_model/train.py --data DIR1 DIR2 ...   # builds with other seeds together
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from musicgrammar.tools.aesthetics_model.config import SCORE_RANGE, AestheticsCo
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
-__all__ = ["load_split", "targets_from_grades", "piece_batches", "ranking_loss", "train", "validate", "save"]
+__all__ = ["load_split", "load_sets", "targets_from_grades", "piece_batches", "ranking_loss", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -134,7 +135,17 @@ def validate(model: AestheticsModel, x: torch.Tensor, grades: np.ndarray, pieces
     return float(np.mean(rhos)) if rhos else 0.0
 
 
-def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int, lr: float, seed: int,
+def load_sets(data: list[Path], split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Several data folders of one split together (e.g. builds with other seeds: other windows, instruments
+    and damage of the same chorales). A chorale's clips from the k-th folder (k > 0) are another piece for
+    the ranking loss ("name#k": only clips of one window are compared) but the same chorale for the
+    validation split, which sets whole chorales aside."""
+    parts = [load_split(d, split) for d in data]
+    meta = [dict(m, piece=m["piece"] + (f"#{k}" if k else ""), chorale=m["piece"]) for k, (_, _, ms) in enumerate(parts) for m in ms]
+    return np.concatenate([f for f, _, _ in parts]), np.concatenate([g for _, g, _ in parts]), meta
+
+
+def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
           rank_weight: float = 0.0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
@@ -144,17 +155,18 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     the within-piece ranking loss of the overall score (the benchmark's metric is a within-piece ranking)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
-    feats, grades, meta = load_split(data, "train")
+    feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
     if limit:
         feats, grades, meta = feats[:limit], grades[:limit], meta[:limit]
     names = list(dict.fromkeys(m["piece"] for m in meta))
-    if val_pieces >= len(names):
-        raise SystemExit(f"--val-pieces {val_pieces} leaves nothing to train on ({len(names)} pieces)")
-    held = set(names[len(names) - val_pieces :]) if val_pieces else set()
-    is_val = np.array([m["piece"] in held for m in meta])
+    chorales = list(dict.fromkeys(m["chorale"] for m in meta))
+    if val_pieces >= len(chorales):
+        raise SystemExit(f"--val-pieces {val_pieces} leaves nothing to train on ({len(chorales)} pieces)")
+    held = set(chorales[len(chorales) - val_pieces :]) if val_pieces else set()
+    is_val = np.array([m["chorale"] in held for m in meta])
     x_val = torch.from_numpy(feats[is_val]).to(device)
-    val_grades, val_names = grades[is_val], [m["piece"] for m in meta if m["piece"] in held]
-    feats, grades, meta = feats[~is_val], grades[~is_val], [m for m in meta if m["piece"] not in held]
+    val_grades, val_names = grades[is_val], [m["piece"] for m in meta if m["chorale"] in held]
+    feats, grades, meta = feats[~is_val], grades[~is_val], [m for m in meta if m["chorale"] not in held]
     x = torch.from_numpy(feats).to(device)  # uint8 on the device; dequantized per batch
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
     worst = torch.from_numpy(grades.max(axis=1).astype(np.int64)).to(device)
@@ -170,6 +182,7 @@ def train(cfg: AestheticsConfig, data: Path, out: Path, epochs: int, batch: int,
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / total))))
     log: dict = {"config": cfg.to_dict(), "clips": len(x), "pieces": len({m["piece"] for m in meta}),
+                 "chorales": len({m["chorale"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
                  "rank_weight": rank_weight,
@@ -231,7 +244,7 @@ def save(model: AestheticsModel, out: Path, log: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True, nargs="+", help="one or more build_data.py folders")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--config", choices=("tiny", "cpu", "accelerator"), default="cpu")
     ap.add_argument("--mix-only", action="store_true", help="ablation: the mix alone, no cross-attention")
