@@ -48,6 +48,20 @@ def test_shuffled_segments_keep_every_note_but_move_them_and_grade_4_moves_all_h
     assert shuffled.parts[0].notes != clean.parts[0].notes
 
 
+def test_shuffling_cuts_held_notes_only_at_broken_seams_so_damage_grows_with_the_grade() -> None:
+    clean = _chorale_like()  # alto, tenor and bass hold whole notes over the middle seam of each bar
+
+    def cut_notes(grade: int, seed: int) -> int:
+        bad = corrupt_score(clean, KIND["shuffled_segments"], grade, random.Random(seed))
+        return sum(n.duration < 4.0 for p in bad.parts[1:] for n in p.notes)  # whole notes cut short
+
+    mild = [cut_notes(1, seed) for seed in range(20)]
+    heavy = [cut_notes(4, seed) for seed in range(20)]
+    assert all(0 < m <= 6 for m in mild)  # two moved half bars break a few seams: at most half of the 12 notes
+    assert all(h >= 9 for h in heavy)  # every half bar moved: most seams break (a few pairs stay adjacent)
+    assert np.mean(mild) < np.mean(heavy) - 4
+
+
 def test_wrong_notes_change_more_notes_at_higher_grades_by_one_or_two_semitones() -> None:
     clean = _chorale_like()
     total = sum(len(p.notes) for p in clean.parts)

@@ -7,11 +7,19 @@ import torch
 
 from musicgrammar.tools.aesthetics_model.config import cpu_config
 from musicgrammar.tools.aesthetics_model.features import log_mel
-from musicgrammar.tools.aesthetics_model.lines import LINE_STATISTICS, line_statistics
+from musicgrammar.tools.aesthetics_model.lines import (
+    LINE_STATISTICS,
+    MOTION_STATISTICS,
+    ONSET_STATISTICS,
+    line_statistics,
+    line_statistics_width,
+)
 
 SR = 16000
 CFG = cpu_config()
 MELODY_IV, MELODY_OUTKEY, BASS_IV, SPREAD_MIX, SYNC0 = 0, 5, 6, 10, 13
+TOGETHER, LATER, EARLIER = LINE_STATISTICS, LINE_STATISTICS + 1, LINE_STATISTICS + 13  # the onset timing block
+MOTION = LINE_STATISTICS + ONSET_STATISTICS  # the voice motion block: lead, accompaniment, mix
 
 
 def _tone(midi: float, seconds: float, level: float = 0.2) -> np.ndarray:
@@ -49,7 +57,9 @@ def test_the_statistics_have_their_documented_width_with_and_without_stems() -> 
     lead, acc = _line(SOPRANO), _accompaniment(CHORDS)
     both = _stats(lead + acc, lead, acc)
     alone = line_statistics(_db(lead + acc), _db(lead + acc), _db(lead + acc), CFG)
-    assert both.shape == (LINE_STATISTICS,) and alone.shape == (1, LINE_STATISTICS)
+    width = line_statistics_width(CFG)
+    assert width == LINE_STATISTICS + ONSET_STATISTICS + MOTION_STATISTICS == 18 + 49 + 12
+    assert both.shape == (width,) and alone.shape == (1, width)
     assert torch.isfinite(both).all() and torch.isfinite(alone).all()
 
 
@@ -63,6 +73,9 @@ def test_a_stepwise_soprano_moves_by_about_a_tone_and_its_shuffled_half_bars_lea
     # 15 moves of 1-2 semitones (repeats merged): a mean near 1.7 semitones, stored / 5
     assert 1.3 / 5 < steps[MELODY_IV] < 2.1 / 5
     assert leaps[MELODY_IV] > steps[MELODY_IV] + 0.1  # the seams add a minor sixth and fourths
+    # voice motion of the lead over 1/8 s either side: mean semitones moved, and big moves / 10
+    lead_moved, lead_big = MOTION, MOTION + 1
+    assert leaps[lead_moved] > steps[lead_moved] and leaps[lead_big] >= steps[lead_big] + 0.2  # a few more big moves
 
 
 def test_notes_outside_the_key_are_counted_and_the_bass_line_is_read_from_the_accompaniment() -> None:
@@ -90,3 +103,19 @@ def test_voices_that_change_together_are_in_sync_and_a_late_one_is_not() -> None
     in_sync = _stats(lead + together, lead, together)
     apart = _stats(lead + late, lead, late)
     assert in_sync[SYNC0] > 0.5 and apart[SYNC0] < in_sync[SYNC0] - 0.3
+
+
+
+
+def test_an_accompaniment_a_quarter_beat_late_shows_on_one_side_of_the_onset_correlation() -> None:
+    # 120 BPM: the soprano and a chord re-struck on every beat; then the chords 125 ms late (16 sub-frames)
+    lead = _line(SOPRANO)
+    chords = [c for c in CHORDS for _ in range(4)]
+    on_time = np.concatenate([sum(_tone(m, 0.5, 0.1) for m in chord) for chord in chords]).astype(np.float32)
+    late = np.concatenate([np.zeros(SR // 8, np.float32), on_time[: -(SR // 8)]])
+    sync, off = _stats(lead + on_time, lead, on_time), _stats(lead + late, lead, late)
+    near = slice(3, 5)  # the pools of lags 13-16 and 17-20 sub-frames, either side of the 16-step delay
+    assert sync[TOGETHER] > off[TOGETHER] + 0.3  # together: the voices strike at once only when in time
+    later, earlier = off[LATER:][near].sum(), off[EARLIER:][near].sum()
+    assert later > earlier + 0.25  # the accompaniment follows the lead by the delay, and never leads it
+    assert abs(float(sync[LATER:][near].sum() - sync[EARLIER:][near].sum())) < 0.15

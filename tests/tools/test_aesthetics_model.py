@@ -21,13 +21,18 @@ def _sine(freq: float, seconds: float, sr: int = 16000, level: float = 0.5) -> n
 def test_features_put_a_tone_in_its_semitone_band_a_semitone_up_in_the_next_and_silence_at_the_floor() -> None:
     cfg = cpu_config()
     a4 = log_mel(_sine(440.0, 2.0), cfg)
-    assert a4.shape == (32, cfg.features) == (32, 76)  # 2 s at 16 frames per second; 60 semitone + 16 mel bands
+    assert a4.shape == (32, cfg.features) == (32, 84)  # 2 s at 16 frames per second; 60 semitone + 16 mel bands + 8 sub-frames
     assert int(np.argmax(a4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 69  # A4
     bb4 = log_mel(_sine(466.16, 2.0), cfg)
     assert int(np.argmax(bb4[8:24, : cfg.semitone_bands].mean(axis=0))) + cfg.semitone_low == 70  # B flat 4
     assert a4[8:24].max() > -20.0
     assert np.all(log_mel(np.zeros(16000, np.float32), cfg) == DB_FLOOR)
     assert np.abs(from_uint8(to_uint8(a4)) - a4).max() <= 0.6  # 100/84 dB steps
+    flux = a4[:, 76:].reshape(-1)  # (256,) sub-frames of 7.8 ms: the tone starts at sample 0 and holds
+    assert flux[8:240].max() < -95.0  # a held tone hardly rises
+    gap = np.concatenate([np.zeros(8000, np.float32), _sine(440.0, 1.5)])  # a tone entering at 0.5 s
+    onset = int(np.argmax(log_mel(gap, cfg)[:, 76:].reshape(-1)))
+    assert abs(onset - 64) <= 2  # 0.5 s / 7.8 ms = sub-frame 64
 
 
 def test_windows_cover_long_audio_back_to_back_and_pad_the_last() -> None:
@@ -126,7 +131,7 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
     data = tmp_path / "data"
     data.mkdir()
     rng = np.random.default_rng(0)
-    feats = rng.integers(0, 85, size=(6, 3, 40, 76), dtype=np.uint8)
+    feats = rng.integers(0, 85, size=(6, 3, 40, 84), dtype=np.uint8)  # 60 semitone, 16 mel bands, 8 sub-frames
     np.savez_compressed(data / "train-0.npz", features=feats, labels=np.array([[0, 0, 0, 0], [1, 0, 0, 0]] * 3, dtype=np.int8))
     (data / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(6)], "scores": []}))
     root = Path(__file__).resolve().parents[2]

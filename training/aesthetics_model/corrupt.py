@@ -106,7 +106,8 @@ def corrupt_score(score: Score, kind: Kind, grade: int, rng: random.Random) -> S
 
 def _shuffle_segments(score: Score, displaced: int, rng: random.Random) -> Score:
     """Cut the clip into half-bar segments and move ``displaced`` of them to each other's places
-    (a derangement of the chosen ones, so every chosen segment really moves)."""
+    (a derangement of the chosen ones, so every chosen segment really moves). Only the seams around
+    moved segments break: the damage grows with the grade."""
     seg = score.bar_quarters / 2 if score.bar_quarters >= 2 else score.bar_quarters
     count = int(score.length_quarters // seg)
     if count < 2:
@@ -114,6 +115,7 @@ def _shuffle_segments(score: Score, displaced: int, rng: random.Random) -> Score
     chosen = rng.sample(range(count), min(count, max(2, displaced)))
     target = chosen[1:] + chosen[:1]  # a cyclic shift of the chosen segments: none stays put
     mapping = dict(zip(chosen, target))
+    source_at = {dst: src for src, dst in mapping.items()}  # position -> the segment now played there
     parts = []
     for part in score.parts:
         notes = []
@@ -123,7 +125,12 @@ def _shuffle_segments(score: Score, displaced: int, rng: random.Random) -> Score
                 continue
             dst = mapping.get(src, src)
             start = n.start + (dst - src) * seg
-            notes.append(n.model_copy(update={"start": start, "duration": min(n.duration, (dst + 1) * seg - start)}))
+            # A held note is cut at the first seam after it where the music changed: where segments still
+            # follow each other as they did, it rings on as written.
+            ahead = 1
+            while dst + ahead < count and source_at.get(dst + ahead, dst + ahead) == src + ahead:
+                ahead += 1
+            notes.append(n.model_copy(update={"start": start, "duration": min(n.duration, (dst + ahead) * seg - start)}))
         parts.append(part.model_copy(update={"notes": sorted(notes, key=lambda n: n.start)}))
     return score.model_copy(update={"parts": parts})
 

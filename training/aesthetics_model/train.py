@@ -156,6 +156,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
+    if feats.shape[-1] != cfg.features:
+        raise SystemExit(f"the data has {feats.shape[-1]} values per frame, the config {cfg.features}: rebuild it with build_data.py")
     if limit:
         feats, grades, meta = feats[:limit], grades[:limit], meta[:limit]
     names = list(dict.fromkeys(m["piece"] for m in meta))

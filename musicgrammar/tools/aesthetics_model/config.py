@@ -37,6 +37,8 @@ class AestheticsConfig:
     stem_dropout: float = 0.25  # training: share of examples shown without stems (mix-only operation)
     descriptors: bool = False  # add the music-theory descriptors (descriptors.py) to every frame's input
     line_statistics: bool = False  # add the clip statistics of the melody, bass, tuning and onsets (lines.py)
+    onset_subframes: int = 0  # per frame, the spectral flux of this many sub-frames (8: 7.8 ms), and their timing statistics
+    voice_motion: bool = False  # add how far the sounding pitches move around each frame to the line statistics
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -45,6 +47,10 @@ class AestheticsConfig:
             raise ValueError(f"dim {self.dim} must split over {self.heads} heads")
         if not 1 <= self.granularities <= 4 or not 0.0 < self.interval_mass < 1.0:
             raise ValueError("granularities must be 1..4 and interval_mass in (0, 1)")
+        if self.onset_subframes < 0 or (self.onset_subframes and self.hop % self.onset_subframes):
+            raise ValueError(f"onset_subframes must split the hop {self.hop} evenly, got {self.onset_subframes}")
+        if (self.onset_subframes or self.voice_motion) and not self.line_statistics:
+            raise ValueError("onset_subframes and voice_motion extend the line statistics: set line_statistics too")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:
@@ -52,8 +58,8 @@ class AestheticsConfig:
 
     @property
     def features(self) -> int:
-        """Values per frame: the semitone bands, then the mel bands."""
-        return self.semitone_bands + self.n_mels
+        """Values per frame: the semitone bands, the mel bands, then the sub-frames' spectral flux."""
+        return self.semitone_bands + self.n_mels + self.onset_subframes
 
     @property
     def encoder_inputs(self) -> int:
@@ -82,15 +88,15 @@ class AestheticsConfig:
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
     return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
-                              "line_statistics": True, **overrides})
+                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, **overrides})
+    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
     return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
-                              **overrides})
+                              "onset_subframes": 8, "voice_motion": True, **overrides})

@@ -18,7 +18,17 @@ and fit together over the clip, which is where three of the four judged faults l
 - onset synchrony (3): the correlation of the lead's and the accompaniment's spectral flux at lags of
   0, 1 and 2 frames. Chorale voices change together; jittered or late voices move apart (rhythm);
 - chord continuity (2, accompaniment and mix): the mean cosine distance between the chroma of the
-  quarter second before and after each frame. Wrong and clashing notes blur the chords.
+  quarter second before and after each frame. Wrong and clashing notes blur the chords;
+- onset timing (49, with the config's ``onset_subframes``): correlations of the sub-frame spectral
+  flux (7.8 ms steps) at lags up to 375 ms, pooled four lags at a time: the lead's with the
+  accompaniment's later (12) and earlier (12) and at lag 0, the accompaniment's and the mix's with
+  themselves (12 each). Chorale voices strike together; an accompaniment part played late by part of
+  a beat shows as a second peak at its delay, on one side only;
+- voice motion (12, with the config's ``voice_motion``): how far the sounding pitches move between the
+  1/8 s (and the 1/4 s) just before and just after each frame, as the earth mover's distance in
+  semitones between the two spectra over the semitone bands: its mean, and the number of moves of more
+  than three semitones / 10, for the lead, the accompaniment and the mix. Voices that move by step
+  move little; at each seam where shuffled half-bars meet, every voice jumps at once.
 
 Without stems the mix stands in for both lines (its strongest voice and its lowest band).
 """
@@ -32,9 +42,13 @@ from torch import Tensor
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import key_scales
 
-__all__ = ["LINE_STATISTICS", "line_statistics"]
+__all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width"]
 
 LINE_STATISTICS = 18  # 6 melody + 3 bass + 1 joint leaps + 3 spread + 3 synchrony + 2 continuity
+_ONSET_LAGS, _LAG_POOL = 48, 4  # sub-frame lags 1..48 (to 375 ms at 7.8 ms), pooled in fours
+ONSET_STATISTICS = 1 + 4 * (_ONSET_LAGS // _LAG_POOL)
+_MOTION_SPANS, _BIG_MOVE = (2, 4), 3.0  # frames either side (1/8 s, 1/4 s); a move of more than 3 semitones
+MOTION_STATISTICS = 2 * len(_MOTION_SPANS) * 3
 _LEAD_RANGE = (48, 86)  # C3..C#6 candidate fundamentals of a lead line
 _BASS_TOP = 64  # the bass is looked for from the lowest band up to E4
 _SOUNDING = 10 ** (-5.5)  # -55 dB: quieter frames carry no note
@@ -158,9 +172,52 @@ def _novelty(chroma: Tensor) -> Tensor:
     return (1.0 - F.cosine_similarity(before, after, dim=-1, eps=1e-9)).mean(dim=1)
 
 
+def line_statistics_width(cfg: AestheticsConfig) -> int:
+    """How many statistics line_statistics returns under ``cfg``."""
+    return LINE_STATISTICS + (ONSET_STATISTICS if cfg.onset_subframes else 0) + (MOTION_STATISTICS if cfg.voice_motion else 0)
+
+
+def _fine_flux(db: Tensor, cfg: AestheticsConfig) -> Tensor:
+    """(B, T, features) -> (B, T * onset_subframes) sub-frame spectral flux, centred per clip."""
+    flux = (db[..., cfg.semitone_bands + cfg.n_mels :] - db.new_tensor(-100.0)).flatten(1)
+    return flux - flux.mean(dim=1, keepdim=True)
+
+
+def _lagged(a: Tensor, b: Tensor) -> Tensor:
+    """(B, N) centred signals -> (B, _ONSET_LAGS // _LAG_POOL): correlation of a with b later by 1.._ONSET_LAGS
+    steps, averaged over each pool of lags."""
+    norm = a.std(dim=1) * b.std(dim=1) + 1e-9
+    values = torch.stack([(a[:, :-lag] * b[:, lag:]).mean(dim=1) for lag in range(1, _ONSET_LAGS + 1)], dim=-1)
+    return (values / norm[:, None]).reshape(a.shape[0], -1, _LAG_POOL).mean(dim=-1)
+
+
+def _onset_timing(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfig) -> Tensor:
+    """(B, T, features) each -> (B, ONSET_STATISTICS)."""
+    f_mix, f_lead, f_acc = (_fine_flux(x, cfg) for x in (mix, lead, acc))
+    together = (f_lead * f_acc).mean(dim=1) / (f_lead.std(dim=1) * f_acc.std(dim=1) + 1e-9)
+    return torch.cat([together[:, None], _lagged(f_lead, f_acc), _lagged(f_acc, f_lead), _lagged(f_acc, f_acc),
+                      _lagged(f_mix, f_mix)], dim=-1)
+
+
+def _motion(power: Tensor, span: int) -> Tensor:
+    """(B, T, bands) tone power -> (B, 2): mean earth mover's distance (semitones) between the mean spectra of
+    the ``span`` frames before and after each frame where both sound, and the number of moves over
+    _BIG_MOVE semitones / 10. In one dimension the distance is the L1 distance between the cumulative shares."""
+    loud = power.sum(dim=-1)  # (B, T)
+    cdf = torch.cumsum(power / (loud[..., None] + 1e-12), dim=-1)
+    if cdf.shape[1] < 2 * span + 1:
+        return power.new_zeros(power.shape[0], 2)
+    mean = F.avg_pool1d(cdf.transpose(1, 2), span, stride=1).transpose(1, 2)  # (B, T-span+1, bands)
+    moved = (mean[:, :-span] - mean[:, span:]).abs().sum(dim=-1)  # (B, T-2*span+1)
+    sounding = (loud[:, : moved.shape[1]] > _SOUNDING) & (loud[:, span : span + moved.shape[1]] > _SOUNDING)
+    count = sounding.sum(dim=1).clamp(min=1)
+    return torch.stack([(moved * sounding).sum(dim=1) / count, ((moved > _BIG_MOVE) & sounding).sum(dim=1) / 10.0], dim=-1)
+
+
 @torch.no_grad()
 def line_statistics(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfig) -> Tensor:
-    """(B, T, features) dB each (pass the mix for a missing stem) -> (B, LINE_STATISTICS), each roughly unit scale."""
+    """(B, T, features) dB each (pass the mix for a missing stem) -> (B, line_statistics_width(cfg)), each
+    roughly unit scale."""
     p_mix, p_lead, p_acc = (_tone_power(x, cfg) for x in (mix, lead, acc))
     in_key = key_scales(_chroma(p_mix, cfg).sum(dim=1))  # (B, 12) the clip key's scale
     lead_track, bass_track = _lead_track(p_lead, cfg), _bass_track(p_acc, cfg)
@@ -174,4 +231,6 @@ def line_statistics(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfi
     f_lead, f_acc = _flux(lead, cfg), _flux(acc, cfg)
     sync = torch.stack([_synchrony(f_lead, f_acc, lag) for lag in (0, 1, 2)], dim=-1)  # (B, 3)
     novelty = torch.stack([_novelty(_chroma(p, cfg)) for p in (p_acc, p_mix)], dim=-1) * 3.0  # (B, 2)
-    return torch.cat([lines, spread, sync, novelty], dim=-1)
+    timing = [_onset_timing(mix, lead, acc, cfg)] if cfg.onset_subframes else []
+    motion = [_motion(p, span) for p in (p_lead, p_acc, p_mix) for span in _MOTION_SPANS] if cfg.voice_motion else []
+    return torch.cat([lines, spread, sync, novelty, *timing, *motion], dim=-1)

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
-from musicgrammar.tools.aesthetics_model.lines import LINE_STATISTICS, line_statistics
+from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
 
@@ -162,7 +162,7 @@ class AestheticsModel(nn.Module):
         self.absent = nn.Parameter(torch.zeros(2, cfg.dim))  # marks a stem stream filled in from the mix
         self.fusion = MultiStemFusion(cfg)
         if cfg.descriptors:  # the clip statistics of the three streams' descriptors (and lines), and the stems flag
-            width = 3 * STATISTICS + 1 + (LINE_STATISTICS if cfg.line_statistics else 0)
+            width = 3 * STATISTICS + 1 + (line_statistics_width(cfg) if cfg.line_statistics else 0)
             self.statistics = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
             self.joint = nn.LayerNorm(cfg.dim)
         self.head: nn.Module = HigiaHead(cfg, len(OUTPUTS)) if cfg.head == "higia" else RegressionHead(cfg, len(OUTPUTS))
@@ -200,7 +200,7 @@ class AestheticsModel(nn.Module):
 
 
     def _lines(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
-        """(B, LINE_STATISTICS): from the stems where they are used, from the mix alone elsewhere."""
+        """(B, line_statistics_width(cfg)): from the stems where they are used, from the mix alone elsewhere."""
         alone = line_statistics(mix, mix, mix, self.cfg) if not bool(use.all()) else None
         if not bool(use.any()):
             return alone  # type: ignore[return-value]
