@@ -62,7 +62,8 @@ def predict(model_dir: Path, feats: np.ndarray, stems: bool, batch: int = 64) ->
     outs: dict[str, list[np.ndarray]] = {"score": [], "lo": [], "hi": []}
     with torch.no_grad():
         for i in range(0, len(feats), batch):
-            x = torch.from_numpy(from_uint8(feats[i : i + batch, :, : count * frames]))
+            # the bands come first in every frame: a model made without sub-frame flux reads the first ones
+            x = torch.from_numpy(from_uint8(feats[i : i + batch, :, : count * frames, : model.cfg.features]))
             b = x.shape[0]
             x = x.reshape(b, 3, count, frames, -1).transpose(1, 2).reshape(b * count, 3, frames, -1)
             out = model(x[:, 0], x[:, 1], x[:, 2]) if stems else model(x[:, 0])
