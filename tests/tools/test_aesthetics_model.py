@@ -142,6 +142,16 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
     log = json.loads((tmp_path / "w" / "train_log.json").read_text())
     assert log["clips"] == 4 and log["pieces"] == 2 and log["val_pieces"] == 1 and len(log["loss"]) == 2
     assert len(log["val_spearman"]) == 2 and log["best_epoch"] in (1, 2)
+    # the intervals were widened on the validation clips until they held 80 % of them (or the mass ran out)
+    saved = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert saved["interval_mass"] == log["interval_mass"] and 0.8 <= log["interval_mass"] <= 0.99
+    assert log["val_interval_coverage"] >= 0.8 or log["interval_mass"] == 0.99
+    again = subprocess.run([sys.executable, "training/aesthetics_model/train.py", "--data", str(data), "--out", str(tmp_path / "w"),
+                            "--config", "tiny", "--val-pieces", "1", "--calibrate-only", "--coverage", "1.0"],
+                           cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    wider = json.loads((tmp_path / "w" / "train_log.json").read_text())
+    assert wider["interval_mass"] >= log["interval_mass"] and wider["loss"] == log["loss"]  # the log is kept, extended
     from musicgrammar.tools.aesthetics_model.api import load_model, score_audio
 
     model = load_model(tmp_path / "w")
