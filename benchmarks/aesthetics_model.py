@@ -38,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS, OUTPUTS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
+from training.aesthetics_model.corrupt import KINDS  # noqa: E402
+
+KIND_NAMES = [k.name for k in KINDS]
 
 
 def per_piece_spearman(pieces: list[str], pred: np.ndarray, grade: np.ndarray) -> tuple[float, int]:
@@ -139,7 +142,7 @@ def main() -> None:
     pieces = [m["piece"] for m in meta]
     grade = grades.max(axis=1).astype(float)
     target = targets_from_grades(grades)
-    rows, dim_rows = [], []
+    rows, dim_rows, kind_rows = [], [], []
     for spec_ in args.model:
         name, folder = spec_.split("=", 1)
         uses_stems = load_model(Path(folder)).cfg.use_stems
@@ -162,6 +165,12 @@ def main() -> None:
                 r, _ = per_piece_spearman([p for p, s in zip(pieces, sel) if s], out["score"][sel, d], grades[sel, d].astype(float))
                 dim_rho.append(f"{r:.3f}")
             dim_rows.append([label] + dim_rho)
+            kind_rho = []
+            for kind in KIND_NAMES:  # which degradations the overall score hears, one at a time
+                sel = np.array([m["kind"] in (kind, "clean") for m in meta])
+                r, _ = per_piece_spearman([p for p, s in zip(pieces, sel) if s], out["score"][sel, k], grade[sel])
+                kind_rho.append(f"{r:.2f}")
+            kind_rows.append([label] + kind_rho)
     if not args.no_baselines:
         cache = (args.baselines_from or args.data) / "baselines.json"  # they depend on the clips only: computed once
         if cache.is_file():
@@ -185,6 +194,9 @@ def main() -> None:
     lines += ["", "Per dimension: per-piece Spearman(dimension score, its grade) over the clean clip and that dimension's damaged clips.", "",
               "| model | " + " | ".join(DIMENSIONS) + " |", "|---|" + "---|" * len(DIMENSIONS)]
     lines += ["| " + " | ".join(r) + " |" for r in dim_rows]
+    lines += ["", "Per degradation: per-piece Spearman(overall score, grade) over the clean clip and that degradation's clips.", "",
+              "| model | " + " | ".join(KIND_NAMES) + " |", "|---|" + "---|" * len(KIND_NAMES)]
+    lines += ["| " + " | ".join(r) + " |" for r in kind_rows]
     text = "\n".join(lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
 
 from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
-from musicgrammar.tools.aesthetics_model.config import SCORE_RANGE, AestheticsConfig  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
@@ -105,15 +105,13 @@ def ranking_loss(overall: torch.Tensor, worst: torch.Tensor, pieces: torch.Tenso
     return torch.nn.functional.softplus(-gap[better]).mean()
 
 
-def _rankable_overall(model: AestheticsModel, out: dict) -> torch.Tensor:
-    """(B,) an overall score the ranking loss can move: HiGIA's interval is chosen without gradients, so
-    its expected value over the finest bins; the regression head's score itself."""
+def _rankable_overall(model: AestheticsModel, out: dict) -> list[torch.Tensor]:
+    """The overall scores (B,) the ranking loss moves: the regression head's score; for HiGIA, whose
+    interval is chosen without gradients, the expected score over the finest bins, and the reported score
+    too when its regression is anchored there (config.anchor_expected)."""
     if model.cfg.head != "higia":
-        return out["score"][:, -1]
-    mass = model.head.finest_mass(out["logits"])[:, -1]  # type: ignore[operator]  # (B, finest bins)
-    lo, hi = SCORE_RANGE
-    centres = lo + (torch.arange(mass.shape[-1], device=mass.device, dtype=mass.dtype) + 0.5) * (hi - lo) / mass.shape[-1]
-    return mass @ centres
+        return [out["score"][:, -1]]
+    return [out["expected"][:, -1]] + ([out["score"][:, -1]] if model.cfg.anchor_expected else [])
 
 
 def _dequantize(q: torch.Tensor) -> torch.Tensor:
@@ -247,7 +245,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg)
             if rank_weight:
-                loss = loss + rank_weight * ranking_loss(_rankable_overall(model, out_), worst[idx], piece_ids[idx])
+                ranked = _rankable_overall(model, out_)
+                loss = loss + rank_weight * sum(ranking_loss(r, worst[idx], piece_ids[idx]) for r in ranked) / len(ranked)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

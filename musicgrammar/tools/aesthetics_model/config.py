@@ -34,6 +34,7 @@ class AestheticsConfig:
     head: str = "higia"  # "higia" (bins -> interval -> regression inside) or "regression" (plain MSE)
     granularities: int = 3  # HiGIA levels: bin widths 1, 1/3, 1/9
     interval_mass: float = 0.8  # the interval holds this share of the finest level's hierarchical mass
+    anchor_expected: bool = False  # HiGIA's regression inside the interval starts at the expected score
     stem_dropout: float = 0.25  # training: share of examples shown without stems (mix-only operation)
     descriptors: bool = False  # add the music-theory descriptors (descriptors.py) to every frame's input
     line_statistics: bool = False  # add the clip statistics of the melody, bass, tuning and onsets (lines.py)
@@ -88,15 +89,15 @@ class AestheticsConfig:
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
     return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
-                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, **overrides})
+                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, **overrides})
+    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
     return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
-                              "onset_subframes": 8, "voice_motion": True, **overrides})
+                              "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})

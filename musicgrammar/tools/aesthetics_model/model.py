@@ -106,8 +106,22 @@ class HigiaHead(nn.Module):
     def forward(self, h: Tensor) -> dict[str, Tensor | list[Tensor]]:
         logits = [head(h).view(h.shape[0], self.outputs, -1) for head in self.levels]  # [(B, O, bins_l)]
         lo, hi = self.interval(logits)
-        score = lo + torch.sigmoid(self.inside(h)) * (hi - lo)
-        return {"score": score, "lo": lo, "hi": hi, "logits": logits}
+        offset = self.inside(h)  # (B, O): where inside the interval, as a logit
+        expected = self.expected(logits)
+        if self.cfg.anchor_expected:
+            # the regression starts from where the expected score sits in the interval, so the score moves
+            # smoothly with the bin distribution instead of jumping with the interval's mode
+            share = ((expected - lo) / (hi - lo)).clamp(0.02, 0.98)
+            offset = offset + torch.log(share / (1.0 - share))
+        score = lo + torch.sigmoid(offset) * (hi - lo)
+        return {"score": score, "lo": lo, "hi": hi, "logits": logits, "expected": expected}
+
+    def expected(self, logits: list[Tensor]) -> Tensor:
+        """(B, O): the mean score under the hierarchical mass over the finest bins."""
+        mass = self.finest_mass(logits)
+        n = mass.shape[-1]
+        centres = SCORE_RANGE[0] + (torch.arange(n, device=mass.device, dtype=mass.dtype) + 0.5) * (SCORE_RANGE[1] - SCORE_RANGE[0]) / n
+        return mass @ centres
 
     def finest_mass(self, logits: list[Tensor]) -> Tensor:
         """(B, O, finest bins): the product of each finest bin's probability and its ancestors', renormalized."""
@@ -149,7 +163,7 @@ class RegressionHead(nn.Module):
     def forward(self, h: Tensor) -> dict[str, Tensor | list[Tensor]]:
         mid, half = sum(SCORE_RANGE) / 2, (SCORE_RANGE[1] - SCORE_RANGE[0]) / 2
         score = mid + half * torch.tanh(self.linear(h))
-        return {"score": score, "lo": score.detach(), "hi": score.detach(), "logits": []}
+        return {"score": score, "lo": score.detach(), "hi": score.detach(), "logits": [], "expected": score}
 
 
 class AestheticsModel(nn.Module):
