@@ -69,6 +69,28 @@ def test_a_confident_head_gives_a_narrow_interval_around_the_score_and_a_split_o
     assert mass.sum().item() == pytest.approx(1.0, abs=1e-5)
 
 
+def test_an_anchored_head_scores_a_torn_clip_near_its_expected_score_a_plain_one_in_the_middle() -> None:
+    # torn between 2 (a third of the mass) and 4 (two thirds): expected score 3.33, interval 2..4
+    torn = torch.full((1, 1, 45), -30.0)
+    torn[0, 0, 13], torn[0, 0, 31] = 30.0, 30.0 + float(np.log(2.0))
+    h = torch.zeros(1, 16)
+    for anchored, expected_score in ((True, 10 / 3), (False, None)):
+        head = HigiaHead(tiny_config(anchor_expected=anchored), outputs=1)
+        torch.nn.init.zeros_(head.inside.weight)
+        torch.nn.init.zeros_(head.inside.bias)  # the learned regression adds nothing
+        for level, layer in enumerate(head.levels):
+            torch.nn.init.zeros_(layer.weight)
+            with torch.no_grad():  # coarse and middle levels: no preference; the finest one is torn
+                layer.bias.copy_(torn[0, 0] if level == 2 else torch.zeros(layer.bias.shape))
+        out = head(h)
+        lo, hi, score = out["lo"].item(), out["hi"].item(), out["score"].item()
+        assert lo <= 2.0 and hi >= 4.0 and out["expected"].item() == pytest.approx(10 / 3, abs=0.01)
+        if expected_score is not None:
+            assert score == pytest.approx(expected_score, abs=0.01)
+        else:
+            assert score == pytest.approx((lo + hi) / 2, abs=0.01)  # sigmoid(0): the interval's middle
+
+
 def test_the_model_scores_inside_its_intervals_with_and_without_stems() -> None:
     torch.manual_seed(0)
     cfg = tiny_config()
