@@ -41,6 +41,7 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import key_scales
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
 
 __all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width"]
 
@@ -179,7 +180,7 @@ def line_statistics_width(cfg: AestheticsConfig) -> int:
 
 def _fine_flux(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, features) -> (B, T * onset_subframes) sub-frame spectral flux, centred per clip."""
-    flux = (db[..., cfg.semitone_bands + cfg.n_mels :] - db.new_tensor(-100.0)).flatten(1)
+    flux = (db[..., cfg.semitone_bands + cfg.n_mels :] - DB_FLOOR).flatten(1)  # 5 x dB rise, from 0
     return flux - flux.mean(dim=1, keepdim=True)
 
 
