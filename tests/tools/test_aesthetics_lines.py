@@ -7,6 +7,7 @@ import torch
 
 from musicgrammar.tools.aesthetics_model.config import cpu_config
 from musicgrammar.tools.aesthetics_model.features import log_mel
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS
 from musicgrammar.tools.aesthetics_model.lines import (
     LINE_STATISTICS,
     MOTION_STATISTICS,
@@ -58,7 +59,7 @@ def test_the_statistics_have_their_documented_width_with_and_without_stems() -> 
     both = _stats(lead + acc, lead, acc)
     alone = line_statistics(_db(lead + acc), _db(lead + acc), _db(lead + acc), CFG)
     width = line_statistics_width(CFG)
-    assert width == LINE_STATISTICS + ONSET_STATISTICS + MOTION_STATISTICS == 18 + 49 + 12
+    assert width == LINE_STATISTICS + ONSET_STATISTICS + MOTION_STATISTICS + METER_STATISTICS == 18 + 49 + 12 + 67
     assert both.shape == (width,) and alone.shape == (1, width)
     assert torch.isfinite(both).all() and torch.isfinite(alone).all()
 

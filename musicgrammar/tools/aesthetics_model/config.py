@@ -40,6 +40,7 @@ class AestheticsConfig:
     line_statistics: bool = False  # add the clip statistics of the melody, bass, tuning and onsets (lines.py)
     onset_subframes: int = 0  # per frame, the spectral flux of this many sub-frames (8: 7.8 ms), and their timing statistics
     voice_motion: bool = False  # add how far the sounding pitches move around each frame to the line statistics
+    metric_grid: bool = False  # add onset delays in fractions of the estimated beat and the half-bar seams (meter.py)
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -52,6 +53,8 @@ class AestheticsConfig:
             raise ValueError(f"onset_subframes must split the hop {self.hop} evenly, got {self.onset_subframes}")
         if (self.onset_subframes or self.voice_motion) and not self.line_statistics:
             raise ValueError("onset_subframes and voice_motion extend the line statistics: set line_statistics too")
+        if self.metric_grid and not self.onset_subframes:
+            raise ValueError("metric_grid reads the beat from the sub-frame onsets: set onset_subframes too")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:
@@ -89,15 +92,15 @@ class AestheticsConfig:
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
     return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
-                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})
+                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})
+    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
     return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
-                              "onset_subframes": 8, "voice_motion": True, "anchor_expected": True, **overrides})
+                              "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})

@@ -30,6 +30,8 @@ and fit together over the clip, which is where three of the four judged faults l
   than three semitones / 10, for the lead, the accompaniment and the mix. Voices that move by step
   move little; at each seam where shuffled half-bars meet, every voice jumps at once.
 
+With the config's ``metric_grid``, the statistics read against the estimated beat follow (meter.py).
+
 Without stems the mix stands in for both lines (its strongest voice and its lowest band).
 """
 
@@ -42,6 +44,7 @@ from torch import Tensor
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import key_scales
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, meter_statistics
 
 __all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width"]
 
@@ -175,7 +178,8 @@ def _novelty(chroma: Tensor) -> Tensor:
 
 def line_statistics_width(cfg: AestheticsConfig) -> int:
     """How many statistics line_statistics returns under ``cfg``."""
-    return LINE_STATISTICS + (ONSET_STATISTICS if cfg.onset_subframes else 0) + (MOTION_STATISTICS if cfg.voice_motion else 0)
+    return (LINE_STATISTICS + (ONSET_STATISTICS if cfg.onset_subframes else 0) + (MOTION_STATISTICS if cfg.voice_motion else 0)
+            + (METER_STATISTICS if cfg.metric_grid else 0))
 
 
 def _fine_flux(db: Tensor, cfg: AestheticsConfig) -> Tensor:
@@ -234,4 +238,6 @@ def line_statistics(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfi
     novelty = torch.stack([_novelty(_chroma(p, cfg)) for p in (p_acc, p_mix)], dim=-1) * 3.0  # (B, 2)
     timing = [_onset_timing(mix, lead, acc, cfg)] if cfg.onset_subframes else []
     motion = [_motion(p, span) for p in (p_lead, p_acc, p_mix) for span in _MOTION_SPANS] if cfg.voice_motion else []
-    return torch.cat([lines, spread, sync, novelty, *timing, *motion], dim=-1)
+    meter = [meter_statistics([_fine_flux(x, cfg) for x in (mix, lead, acc)], lead_track, [p_lead, p_acc, p_mix],
+                              [_chroma(p_acc, cfg), _chroma(p_mix, cfg)], cfg)] if cfg.metric_grid else []
+    return torch.cat([lines, spread, sync, novelty, *timing, *motion, *meter], dim=-1)

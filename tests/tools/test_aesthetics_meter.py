@@ -1,0 +1,83 @@
+"""The aesthetics model's statistics read against the beat: tempo, onset delays in beats, half-bar seams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from musicgrammar.tools.aesthetics_model.config import cpu_config
+from musicgrammar.tools.aesthetics_model.features import log_mel
+from musicgrammar.tools.aesthetics_model.lines import _fine_flux, line_statistics, line_statistics_width
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, _normalized, estimate_beat
+
+SR = 16000
+CFG = cpu_config()
+SUBFRAME_S = CFG.hop / CFG.onset_subframes / SR  # 7.8125 ms
+METER = line_statistics_width(CFG) - METER_STATISTICS  # where the meter block starts
+LEAD_TO_ACC = METER + 1  # ten onset correlations at 1/16 .. 10/16 of a beat
+SEAM_MINUS_HALF_DUPLE = METER + 31 + 6  # per signal: seam means (6), seam less halfway (6), peaks (6)
+LEAD_JUMP, LEAD_MOTION = 0, 1
+
+# A stepwise chorale soprano in C and its chords, one bar (four beats) each.
+SOPRANO = [72, 74, 76, 77, 79, 77, 76, 74, 72, 74, 76, 74, 72, 71, 72, 72]
+CHORDS = [(48, 55, 64), (53, 57, 65), (55, 59, 62), (48, 55, 64)]
+
+
+def _tone(midi: float, seconds: float, level: float) -> np.ndarray:
+    t = np.arange(int(round(seconds * SR))) / SR
+    f = 440.0 * 2 ** ((midi - 69) / 12)
+    wave = level * (np.sin(2 * np.pi * f * t) + 0.5 * np.sin(4 * np.pi * f * t) + 0.3 * np.sin(6 * np.pi * f * t))
+    return (wave * np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)).astype(np.float32)
+
+
+def _piece(bpm: float, soprano: list[int] = SOPRANO) -> tuple[np.ndarray, np.ndarray]:
+    """(lead, accompaniment) at ``bpm``: the soprano in quarters, the chord struck on every beat; 8 s long."""
+    beat = 60.0 / bpm
+    lead = np.concatenate([_tone(m, beat, 0.2) for m in soprano * 2])
+    acc = np.concatenate([sum(_tone(m, beat, 0.1) for m in chord) for chord in CHORDS for _ in range(4)] * 2)
+    n = 8 * SR
+    return np.pad(lead, (0, max(0, n - len(lead))))[:n], np.pad(acc, (0, max(0, n - len(acc))))[:n].astype(np.float32)
+
+
+def _db(wave: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(log_mel(wave, CFG)).unsqueeze(0)
+
+
+def _stats(lead: np.ndarray, acc: np.ndarray) -> torch.Tensor:
+    return line_statistics(_db(lead + acc), _db(lead), _db(acc), CFG)[0]
+
+
+def _late(wave: np.ndarray, seconds: float) -> np.ndarray:
+    shift = int(round(seconds * SR))
+    return np.concatenate([np.zeros(shift, np.float32), wave[:-shift]])
+
+
+@pytest.mark.parametrize("bpm", [120.0, 150.0])
+def test_the_beat_is_read_from_the_onsets(bpm: float) -> None:
+    lead, acc = _piece(bpm)
+    fluxes = [_normalized(_fine_flux(_db(x), CFG)) for x in (lead + acc, lead, acc)]
+    beat_s = float(estimate_beat(fluxes)[0]) * SUBFRAME_S
+    assert abs(beat_s - 60.0 / bpm) < 0.004  # 0.5 s and 0.4 s, to a half sub-frame
+    assert abs(float(_stats(lead, acc)[METER]) - (beat_s - 0.5) * 5.0) < 1e-5  # the first meter statistic
+
+
+@pytest.mark.parametrize("bpm", [120.0, 150.0])
+def test_an_accompaniment_a_quarter_beat_late_peaks_at_a_quarter_beat_at_any_tempo(bpm: float) -> None:
+    # a quarter beat is 125 ms at 120 BPM and 100 ms at 150 BPM: the same fraction, different delays
+    lead, acc = _piece(bpm)
+    on_time, late = _stats(lead, acc), _stats(lead, _late(acc, 0.25 * 60.0 / bpm))
+    quarter = LEAD_TO_ACC + 3  # the fraction 4/16
+    assert late[quarter] > on_time[quarter] + 0.3
+    others = [LEAD_TO_ACC + i for i in range(10) if abs(i - 3) > 1]  # away from 3/16..5/16
+    assert late[quarter] > late[others].max() + 0.2
+
+
+def test_half_bars_put_back_in_another_order_move_the_soprano_at_the_seams() -> None:
+    halves = [SOPRANO[i : i + 2] for i in range(0, 16, 2)]
+    shuffled = [p for k in (6, 2, 7, 4, 1, 0, 5, 3) for p in halves[k]]  # seams 71-79, 77-72, 74-76, ...
+    lead, acc = _piece(120.0)
+    cut, _ = _piece(120.0, shuffled)
+    whole, broken = _stats(lead, acc), _stats(cut, acc)
+    for signal in (LEAD_JUMP, LEAD_MOTION):  # seams of two beats (half a 4/4 bar) against the beats between
+        assert broken[SEAM_MINUS_HALF_DUPLE + signal] > whole[SEAM_MINUS_HALF_DUPLE + signal] + 0.2
