@@ -99,6 +99,29 @@ def main(argv: list[str] | None = None) -> None:
     Exit codes: 0 done, 1 invalid result, 2 bad input or usage, 3 model error, 4 LLM provider
     unavailable, 5 missing optional dependency, 6 store error, 7 folder busy, 130 interrupted.
     """
+    try:
+        _main(argv)
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    _leave(code, whole_process=argv is None)
+
+
+def _leave(code: int | str | None, whole_process: bool) -> None:
+    """Exit with ``code``. When an LLM call was abandoned at its deadline (a server that accepted and never
+    answered), its client thread may still sit in a socket read, and the client library's exit handlers can
+    wait on it: the run is done and its files are closed, so a process that is only this command (the
+    console script, ``python -m musicgrammar``) ends without them."""
+    lm = sys.modules.get("musicgrammar.agents.lm")  # loaded only by runs that talk to an LLM
+    if whole_process and lm is not None and lm.abandoned_calls():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    if code:
+        sys.exit(code)
+
+
+def _main(argv: list[str] | None) -> None:
     from musicgrammar.errors import MusicGrammarError
 
     _import_fluidsynth_quietly()

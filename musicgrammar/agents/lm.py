@@ -230,6 +230,14 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
 
 
+_CALL_THREAD = "musicgrammar-llm-call"
+
+
+def abandoned_calls() -> int:
+    """How many LLM calls left behind at their deadline are still waiting for an answer."""
+    return sum(t.name == _CALL_THREAD and t.is_alive() for t in threading.enumerate())
+
+
 def _run_with_deadline(fn: Callable[[], Any], seconds: float) -> Any:
     """Run fn in a daemon thread and wait at most `seconds`: a server that accepts and never answers
     cannot hold the run (the thread ends on its own when the client's own timeout fires)."""
@@ -241,7 +249,7 @@ def _run_with_deadline(fn: Callable[[], Any], seconds: float) -> Any:
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
 
-    worker = threading.Thread(target=target, daemon=True, name="musicgrammar-llm-call")
+    worker = threading.Thread(target=target, daemon=True, name=_CALL_THREAD)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
