@@ -81,3 +81,17 @@ def test_half_bars_put_back_in_another_order_move_the_soprano_at_the_seams() -> 
     whole, broken = _stats(lead, acc), _stats(cut, acc)
     for signal in (LEAD_JUMP, LEAD_MOTION):  # seams of two beats (half a 4/4 bar) against the beats between
         assert broken[SEAM_MINUS_HALF_DUPLE + signal] > whole[SEAM_MINUS_HALF_DUPLE + signal] + 0.2
+
+
+def test_the_seam_reader_reads_only_the_encodings_beside_the_half_bar_seams_and_the_points_between() -> None:
+    from musicgrammar.tools.aesthetics_model.model import SeamReader
+
+    torch.manual_seed(0)
+    reader = SeamReader(CFG)
+    streams = [torch.randn(1, 64, CFG.dim, requires_grad=True) for _ in range(3)]  # 128 frames, two per position
+    reader(streams, torch.tensor([8.0])).sum().backward()  # a beat of 8 frames: 120 BPM
+    touched = set(torch.nonzero(streams[0].grad[0].abs().sum(-1)).squeeze(-1).tolist())
+    # two beats: seams every 16 frames, halves 8 frames later; one and a half beats: every 12, halves at 6
+    points = {f for grid in (16, 12) for f in range(grid // 2, 127, grid // 2) if 2 <= f <= 126}
+    assert touched == {min(63, f // 2 + side) for f in points for side in (-1, 1)}  # the last seam reads the last position
+    assert all(s.grad is not None and s.grad.abs().sum() > 0 for s in streams)  # every stream is read

@@ -41,6 +41,7 @@ class AestheticsConfig:
     onset_subframes: int = 0  # per frame, the spectral flux of this many sub-frames (8: 7.8 ms), and their timing statistics
     voice_motion: bool = False  # add how far the sounding pitches move around each frame to the line statistics
     metric_grid: bool = False  # add onset delays in fractions of the estimated beat and the half-bar seams (meter.py)
+    seam_reader: bool = False  # a learned reading of the encodings on both sides of each half-bar seam (model.SeamReader)
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -53,8 +54,8 @@ class AestheticsConfig:
             raise ValueError(f"onset_subframes must split the hop {self.hop} evenly, got {self.onset_subframes}")
         if (self.onset_subframes or self.voice_motion) and not self.line_statistics:
             raise ValueError("onset_subframes and voice_motion extend the line statistics: set line_statistics too")
-        if self.metric_grid and not self.onset_subframes:
-            raise ValueError("metric_grid reads the beat from the sub-frame onsets: set onset_subframes too")
+        if (self.metric_grid or self.seam_reader) and not self.onset_subframes:
+            raise ValueError("metric_grid and seam_reader read the beat from the sub-frame onsets: set onset_subframes too")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:

@@ -29,15 +29,15 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 
-__all__ = ["METER_STATISTICS", "meter_statistics", "estimate_beat"]
+__all__ = ["METER_STATISTICS", "meter_statistics", "estimate_beat", "seam_positions", "GRIDS"]
 
 _BEAT_RANGE = (44, 84)  # sub-frame lags (7.8 ms at 8 sub-frames per 62.5 ms frame): 344-656 ms
 _FRACTIONS = torch.arange(1, 11) / 16.0  # onset delays read as these fractions of the beat
-_GRIDS = (2.0, 1.5)  # half a bar, in beats: duple and triple metre
+GRIDS = (2.0, 1.5)  # half a bar, in beats: duple and triple metre
 _MAX_SEAMS = 24
 _REFINE = 6  # sub-frames either side of four coarse beats
 _SIGNALS = 6
-METER_STATISTICS = 1 + 3 * len(_FRACTIONS) + len(_GRIDS) * _SIGNALS * 3
+METER_STATISTICS = 1 + 3 * len(_FRACTIONS) + len(GRIDS) * _SIGNALS * 3
 
 
 def _normalized(flux: Tensor) -> Tensor:
@@ -84,17 +84,22 @@ def _frame_signals(lead_track: Tensor, motion: list[Tensor], novelty: list[Tenso
     return torch.stack([jump.clamp(max=12.0) / 5.0, *motion, *novelty], dim=1)
 
 
-def _seam_statistics(signals: Tensor, beat_frames: Tensor, grid_beats: float) -> Tensor:
-    """(B, S, T) frame signals, (B,) beat in frames -> (B, S * 3): per signal the mean at the seams k * grid
-    (k >= 1, from the clip's start), that mean less the mean halfway between seams, and the largest seam value."""
-    b, s, t = signals.shape
+def seam_positions(beat_frames: Tensor, grid_beats: float, frames: int, margin: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(B,) beat in frames -> the frames of the seams k * grid (k >= 1, from the clip's start) and of the points
+    halfway before each (B, _MAX_SEAMS) long, with masks (B, _MAX_SEAMS) of those ``margin`` frames or more inside."""
     seg = beat_frames * grid_beats  # (B,)
-    k = torch.arange(1, _MAX_SEAMS + 1, device=signals.device, dtype=signals.dtype)
-    seams = torch.round(k[None, :] * seg[:, None]).long()  # (B, K)
+    k = torch.arange(1, _MAX_SEAMS + 1, device=beat_frames.device, dtype=beat_frames.dtype)
+    seams = torch.round(k[None, :] * seg[:, None]).long()
     halves = torch.round((k[None, :] - 0.5) * seg[:, None]).long()
-    margin = 4  # the signals look 4 frames either side
-    seam_ok = (seams >= margin) & (seams <= t - margin)
-    half_ok = (halves >= margin) & (halves <= t - margin)
+    inside = lambda idx: (idx >= margin) & (idx <= frames - margin)  # noqa: E731
+    return seams, inside(seams), halves, inside(halves)
+
+
+def _seam_statistics(signals: Tensor, beat_frames: Tensor, grid_beats: float) -> Tensor:
+    """(B, S, T) frame signals, (B,) beat in frames -> (B, S * 3): per signal the mean at the seams, that mean
+    less the mean halfway between seams, and the largest seam value."""
+    b, s, t = signals.shape
+    seams, seam_ok, halves, half_ok = seam_positions(beat_frames, grid_beats, t, margin=4)  # signals look 4 frames out
     gather = lambda idx: signals.gather(2, idx.clamp(0, t - 1)[:, None, :].expand(b, s, -1))  # noqa: E731
     at_seam, at_half = gather(seams), gather(halves)  # (B, S, K)
     m_seam, m_half = seam_ok[:, None].to(signals.dtype), half_ok[:, None].to(signals.dtype)
@@ -138,6 +143,6 @@ def meter_statistics(fine: list[Tensor], lead_track: Tensor, tone_powers: list[T
         novelty.append(_spread_over_frames(dist, 4, frames))
     signals = _frame_signals(lead_track, motion, novelty)  # (B, 6, T)
     beat_frames = beat / cfg.onset_subframes
-    seams = [_seam_statistics(signals, beat_frames, grid) for grid in _GRIDS]
+    seams = [_seam_statistics(signals, beat_frames, grid) for grid in GRIDS]
     seconds = beat * cfg.hop / cfg.onset_subframes / cfg.sample_rate
     return torch.cat([(seconds[:, None] - 0.5) * 5.0, onset * 2.0, *seams], dim=-1)

@@ -5,6 +5,8 @@
       -> MSAF: bidirectional cross-attention mix<->lead, mix<->accompaniment, pooled and fused  (B, dim)
          [+ an MLP over the clip statistics of the three streams' descriptors                  (B, dim)
             and of the lines they carry: melody, bass, tuning, onset synchrony (lines.py)]
+         [+ SeamReader: the encodings just before and after each half-bar seam of the estimated beat
+            grid, scored by an MLP and pooled against the points halfway between seams       (B, dim)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -23,9 +25,11 @@ from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
-from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
+from musicgrammar.tools.aesthetics_model.lines import _fine_flux, line_statistics, line_statistics_width
+from musicgrammar.tools.aesthetics_model.meter import GRIDS, _normalized, estimate_beat, seam_positions
 
-__all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "HigiaHead", "higia_targets", "loss_fn"]
+__all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "SeamReader", "HigiaHead", "higia_targets",
+           "loss_fn"]
 
 _DB_CENTRE, _DB_SCALE = -60.0, 20.0  # band levels in dB -> roughly unit-scale inputs
 
@@ -92,6 +96,39 @@ class MultiStemFusion(nn.Module):
         mix_l, lead_m = self.lead_pair(mix, lead)
         mix_a, acc_m = self.acc_pair(mix, acc)
         return self.norm(self.fuse(torch.cat([_pool(t) for t in (mix, mix_l, lead_m, mix_a, acc_m)], dim=-1)))
+
+
+class SeamReader(nn.Module):
+    """Where half-bars were cut and put back in another order, the music breaks at multiples of half a bar
+    from the clip's start, and only there. Per grid (half a bar of two beats, of one and a half), the three
+    streams' encodings just before and just after each seam (B, K, 6 * dim) are scored by a shared MLP, and
+    the mean over seams, its excess over the same reading halfway between seams (an ordinary chord change of
+    the same clip) and the maximum are fused: (B, dim)."""
+
+    def __init__(self, cfg: AestheticsConfig) -> None:
+        super().__init__()
+        self.read = nn.Sequential(nn.Linear(6 * cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
+        self.fuse = nn.Linear(3 * len(GRIDS) * cfg.dim, cfg.dim)
+
+    def forward(self, streams: list[Tensor], beat_frames: Tensor) -> Tensor:
+        """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,)."""
+        x = torch.cat(streams, dim=-1)  # (B, T2, 3 * dim)
+        b, t2, width = x.shape
+        pooled = []
+        for grid in GRIDS:
+            seams, seam_ok, halves, half_ok = seam_positions(beat_frames, grid, 2 * t2, margin=2)
+            readings = []
+            for frames, ok in ((seams, seam_ok), (halves, half_ok)):
+                before = (frames // 2 - 1).clamp(0, t2 - 1)  # positions cover frames 2i-2 .. 2i+2
+                after = (frames // 2 + 1).clamp(0, t2 - 1)
+                pair = torch.cat([x.gather(1, i[..., None].expand(b, -1, width)) for i in (before, after)], dim=-1)
+                readings.append((self.read(pair), ok[..., None].to(x.dtype)))  # (B, K, dim), (B, K, 1)
+            (at_seam, m_seam), (at_half, m_half) = readings
+            mean_seam = (at_seam * m_seam).sum(1) / m_seam.sum(1).clamp(min=1)
+            mean_half = (at_half * m_half).sum(1) / m_half.sum(1).clamp(min=1)
+            peak = (at_seam + (m_seam - 1) * 1e4).amax(dim=1).clamp(min=-1e3)
+            pooled += [mean_seam, mean_seam - mean_half, peak]
+        return self.fuse(torch.cat(pooled, dim=-1))
 
 
 class HigiaHead(nn.Module):
@@ -179,6 +216,8 @@ class AestheticsModel(nn.Module):
             width = 3 * STATISTICS + 1 + (line_statistics_width(cfg) if cfg.line_statistics else 0)
             self.statistics = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
             self.joint = nn.LayerNorm(cfg.dim)
+        if cfg.seam_reader:
+            self.seams = SeamReader(cfg)
         self.head: nn.Module = HigiaHead(cfg, len(OUTPUTS)) if cfg.head == "higia" else RegressionHead(cfg, len(OUTPUTS))
 
     def forward(self, mix: Tensor, lead: Tensor | None = None, acc: Tensor | None = None,
@@ -202,6 +241,8 @@ class AestheticsModel(nn.Module):
         else:
             lead_t, acc_t = m + self.absent[0], m + self.absent[1]
         h = self.fusion(m, lead_t, acc_t)
+        if self.cfg.seam_reader:
+            h = h + self.seams([m, lead_t, acc_t], self._beat_frames(mix, lead, acc, use))
         if d_mix is not None:
             s_mix = clip_statistics(d_mix)  # (B, STATISTICS); a missing stem repeats the mix's statistics
             s_lead = s_mix if d_lead is None else torch.where(use.view(-1, 1), clip_statistics(d_lead), s_mix)
@@ -212,6 +253,14 @@ class AestheticsModel(nn.Module):
             h = self.joint(h + self.statistics(stats))
         return self.head(h)
 
+
+    @torch.no_grad()
+    def _beat_frames(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
+        """(B,) the estimated beat in frames, from the stems' onsets where they are used."""
+        keep = use.view(-1, 1, 1)
+        streams = [mix] + ([torch.where(keep, s, mix) for s in (lead, acc)] if lead is not None and acc is not None else [mix, mix])
+        beat = estimate_beat([_normalized(_fine_flux(s, self.cfg)) for s in streams])
+        return beat / self.cfg.onset_subframes
 
     def _lines(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
         """(B, line_statistics_width(cfg)): from the stems where they are used, from the mix alone elsewhere."""
