@@ -105,13 +105,13 @@ def ranking_loss(overall: torch.Tensor, worst: torch.Tensor, pieces: torch.Tenso
     return torch.nn.functional.softplus(-gap[better]).mean()
 
 
-def _rankable_overall(model: AestheticsModel, out: dict) -> list[torch.Tensor]:
-    """The overall scores (B,) the ranking loss moves: the regression head's score; for HiGIA, whose
-    interval is chosen without gradients, the expected score over the finest bins, and the reported score
-    too when its regression is anchored there (config.anchor_expected)."""
+def _rankable_overall(model: AestheticsModel, out: dict, column: int = -1) -> list[torch.Tensor]:
+    """The scores (B,) of one output (default: overall) the ranking loss moves: the regression head's
+    score; for HiGIA, whose interval is chosen without gradients, the expected score over the finest bins,
+    and the reported score too when its regression is anchored there (config.anchor_expected)."""
     if model.cfg.head != "higia":
-        return [out["score"][:, -1]]
-    return [out["expected"][:, -1]] + ([out["score"][:, -1]] if model.cfg.anchor_expected else [])
+        return [out["score"][:, column]]
+    return [out["expected"][:, column]] + ([out["score"][:, column]] if model.cfg.anchor_expected else [])
 
 
 def _dequantize(q: torch.Tensor) -> torch.Tensor:
@@ -190,12 +190,15 @@ def split_off_validation(feats: np.ndarray, grades: np.ndarray, meta: list[dict]
 
 def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
-          rank_weight: float = 0.0, coverage: float = 0.8) -> dict:
+          rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
     ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose];
     ``rank_weight`` > 0 makes batches of whole pieces (about ``batch`` clips) and adds that weight times
-    the within-piece ranking loss of the overall score (the benchmark's metric is a within-piece ranking)."""
+    the within-piece ranking loss of the overall score (the benchmark's metric is a within-piece ranking);
+    ``dim_rank_weight`` adds that weight times the same loss of each dimension's score against its own grade;
+    ``average_last`` > 1 also validates the mean of the last that many epochs' weights, kept when it beats
+    the best single epoch (one noisy validation score picks less than an average of several epochs)."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
@@ -210,6 +213,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     x = torch.from_numpy(feats).to(device)  # uint8 on the device; dequantized per batch
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
     worst = torch.from_numpy(grades.max(axis=1).astype(np.int64)).to(device)
+    dim_grades = torch.from_numpy(grades.astype(np.int64)).to(device)  # (N, dimensions)
     piece_names = [m["piece"] for m in meta]
     number = {name: i for i, name in enumerate(names)}
     piece_ids = torch.tensor([number[p] for p in piece_names], device=device)
@@ -225,10 +229,11 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                  "chorales": len({m["chorale"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
-                 "rank_weight": rank_weight,
+                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
+    recent: list[dict] = []  # the last `average_last` epochs' weights
     model.train()
     for epoch in range(epochs):
         if rank_weight:
@@ -247,6 +252,10 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
             if rank_weight:
                 ranked = _rankable_overall(model, out_)
                 loss = loss + rank_weight * sum(ranking_loss(r, worst[idx], piece_ids[idx]) for r in ranked) / len(ranked)
+                if dim_rank_weight:
+                    for d in range(dim_grades.shape[1]):
+                        ranked = _rankable_overall(model, out_, d)
+                        loss = loss + dim_rank_weight * sum(ranking_loss(r, dim_grades[idx, d], piece_ids[idx]) for r in ranked) / len(ranked)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -261,15 +270,24 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
             log["val_spearman"].append(round(rho, 4))
             if rho < best[0]:
                 best = (rho, epoch + 1, {k: v.detach().clone() for k, v in model.state_dict().items()})
+            if average_last > 1:
+                recent = (recent + [{k: v.detach().clone() for k, v in model.state_dict().items()}])[-average_last:]
             note = f", validation Spearman {rho:.3f}"
         print(f"epoch {epoch + 1}/{epochs} loss {running / seen:.4f}{note} ({time.time() - started:.0f} s)", flush=True)
         if max_minutes and time.time() - started > 60 * max_minutes:
             print(f"time budget of {max_minutes:g} min spent after epoch {epoch + 1}", flush=True)
             break
     log["train_seconds"] = round(time.time() - started, 1)
+    if held and len(recent) > 1:
+        model.load_state_dict({k: torch.stack([r[k].float() for r in recent]).mean(0).to(v.dtype) for k, v in recent[-1].items()})
+        rho = validate(model, x_val, val_grades, val_names, batch)
+        log["averaged_val_spearman"] = round(rho, 4)
+        print(f"the mean of the last {len(recent)} epochs' weights: validation Spearman {rho:.3f}", flush=True)
+        if rho < best[0]:
+            best = (rho, -len(recent), model.state_dict())
     if held:
         model.load_state_dict(best[2])
-        log["best_epoch"], log["best_val_spearman"] = best[1], round(best[0], 4)
+        log["best_epoch"], log["best_val_spearman"] = best[1], round(best[0], 4)  # best_epoch -k: the mean of the last k
         if coverage and cfg.head == "higia":
             mass, reached = calibrate_intervals(model, x_val, val_grades, batch, coverage)
             log["interval_mass"], log["val_interval_coverage"] = mass, round(reached, 4)
@@ -317,11 +335,16 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop after the epoch that passes this budget")
     ap.add_argument("--transpose", type=int, default=3, help="augmentation: move batches up to this many semitones")
     ap.add_argument("--rank-weight", type=float, default=0.0, help="within-piece ranking loss of the overall score (batches of whole pieces)")
+    ap.add_argument("--average-last", type=int, default=0,
+                    help="also validate the mean of the last N epochs' weights; keep it when it beats the best epoch")
+    ap.add_argument("--dim-rank-weight", type=float, default=0.0,
+                    help="with --rank-weight: the same loss for each dimension's score against its own grade")
     ap.add_argument("--coverage", type=float, default=0.8,
                     help="widen the HiGIA intervals until they hold this share of validation clips (0: keep the nominal mass)")
     ap.add_argument("--calibrate-only", action="store_true",
                     help="no training: calibrate the intervals of the model already in --out on the same validation split")
     ap.add_argument("--no-descriptors", action="store_true", help="ablation: the bands alone, no music-theory descriptors")
+    ap.add_argument("--seam-reader", action="store_true", help="add the learned reading of the half-bar seams (model.SeamReader)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -330,12 +353,14 @@ def main() -> None:
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     if args.no_descriptors:
         overrides["descriptors"] = False
+    if args.seam_reader:
+        overrides["seam_reader"] = True
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return
     log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose, args.rank_weight,
-                args.coverage)
+                args.coverage, args.dim_rank_weight, args.average_last)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")
