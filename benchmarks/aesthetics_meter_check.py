@@ -23,8 +23,8 @@ from benchmarks.aesthetics_model import per_piece_spearman  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import cpu_config  # noqa: E402
 from musicgrammar.tools.aesthetics_model.descriptors import clip_statistics, descriptors  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
-from musicgrammar.tools.aesthetics_model.lines import _fine_flux, line_statistics  # noqa: E402
-from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, _normalized, estimate_beat  # noqa: E402
+from musicgrammar.tools.aesthetics_model.lines import line_statistics  # noqa: E402
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, beat_of  # noqa: E402
 from training.aesthetics_model.train import load_split  # noqa: E402
 
 CFG = cpu_config(seam_reader=False)
@@ -49,7 +49,7 @@ def main() -> None:
     torch.set_num_threads(1)
     feats, grades, meta = load_split(args.data, "heldout")
     x = torch.from_numpy(from_uint8(feats))
-    beat = estimate_beat([_normalized(_fine_flux(x[:, s], CFG)) for s in range(3)]).numpy()
+    beat = beat_of([x[:, s] for s in range(3)], CFG).numpy()
     subframe_s = CFG.hop / CFG.onset_subframes / CFG.sample_rate
     error = np.abs(beat - np.array([60.0 / m["tempo"] / subframe_s for m in meta]))
     kinds = np.array([m["kind"] for m in meta])

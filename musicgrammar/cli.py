@@ -114,6 +114,8 @@ def _leave(code: int | str | None, whole_process: bool) -> None:
     console script, ``python -m musicgrammar``) ends without them."""
     lm = sys.modules.get("musicgrammar.agents.lm")  # loaded only by runs that talk to an LLM
     if whole_process and lm is not None and lm.abandoned_calls():
+        if isinstance(code, str):
+            print(code, file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))

@@ -8,8 +8,8 @@ import torch
 
 from musicgrammar.tools.aesthetics_model.config import cpu_config
 from musicgrammar.tools.aesthetics_model.features import log_mel
-from musicgrammar.tools.aesthetics_model.lines import _fine_flux, line_statistics, line_statistics_width
-from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, _normalized, estimate_beat
+from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, beat_of
 
 SR = 16000
 CFG = cpu_config()
@@ -56,8 +56,7 @@ def _late(wave: np.ndarray, seconds: float) -> np.ndarray:
 @pytest.mark.parametrize("bpm", [120.0, 150.0])
 def test_the_beat_is_read_from_the_onsets(bpm: float) -> None:
     lead, acc = _piece(bpm)
-    fluxes = [_normalized(_fine_flux(_db(x), CFG)) for x in (lead + acc, lead, acc)]
-    beat_s = float(estimate_beat(fluxes)[0]) * SUBFRAME_S
+    beat_s = float(beat_of([_db(x) for x in (lead + acc, lead, acc)], CFG)[0]) * SUBFRAME_S
     assert abs(beat_s - 60.0 / bpm) < 0.004  # 0.5 s and 0.4 s, to a half sub-frame
     assert abs(float(_stats(lead, acc)[METER]) - (beat_s - 0.5) * 5.0) < 1e-5  # the first meter statistic
 

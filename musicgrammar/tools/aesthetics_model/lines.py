@@ -43,8 +43,7 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import key_scales
-from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
-from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, meter_statistics
+from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, fine_flux, meter_statistics
 
 __all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width"]
 
@@ -182,12 +181,6 @@ def line_statistics_width(cfg: AestheticsConfig) -> int:
             + (METER_STATISTICS if cfg.metric_grid else 0))
 
 
-def _fine_flux(db: Tensor, cfg: AestheticsConfig) -> Tensor:
-    """(B, T, features) -> (B, T * onset_subframes) sub-frame spectral flux, centred per clip."""
-    flux = (db[..., cfg.semitone_bands + cfg.n_mels :] - DB_FLOOR).flatten(1)  # 5 x dB rise, from 0
-    return flux - flux.mean(dim=1, keepdim=True)
-
-
 def _lagged(a: Tensor, b: Tensor) -> Tensor:
     """(B, N) centred signals -> (B, _ONSET_LAGS // _LAG_POOL): correlation of a with b later by 1.._ONSET_LAGS
     steps, averaged over each pool of lags."""
@@ -196,9 +189,8 @@ def _lagged(a: Tensor, b: Tensor) -> Tensor:
     return (values / norm[:, None]).reshape(a.shape[0], -1, _LAG_POOL).mean(dim=-1)
 
 
-def _onset_timing(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfig) -> Tensor:
-    """(B, T, features) each -> (B, ONSET_STATISTICS)."""
-    f_mix, f_lead, f_acc = (_fine_flux(x, cfg) for x in (mix, lead, acc))
+def _onset_timing(f_mix: Tensor, f_lead: Tensor, f_acc: Tensor) -> Tensor:
+    """Centred sub-frame fluxes (B, N) of the mix, lead and accompaniment -> (B, ONSET_STATISTICS)."""
     together = (f_lead * f_acc).mean(dim=1) / (f_lead.std(dim=1) * f_acc.std(dim=1) + 1e-9)
     return torch.cat([together[:, None], _lagged(f_lead, f_acc), _lagged(f_acc, f_lead), _lagged(f_acc, f_acc),
                       _lagged(f_mix, f_mix)], dim=-1)
@@ -236,8 +228,9 @@ def line_statistics(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfi
     f_lead, f_acc = _flux(lead, cfg), _flux(acc, cfg)
     sync = torch.stack([_synchrony(f_lead, f_acc, lag) for lag in (0, 1, 2)], dim=-1)  # (B, 3)
     novelty = torch.stack([_novelty(_chroma(p, cfg)) for p in (p_acc, p_mix)], dim=-1) * 3.0  # (B, 2)
-    timing = [_onset_timing(mix, lead, acc, cfg)] if cfg.onset_subframes else []
+    fine = [fine_flux(x, cfg) for x in (mix, lead, acc)] if cfg.onset_subframes else []
+    timing = [_onset_timing(*fine)] if fine else []
     motion = [_motion(p, span) for p in (p_lead, p_acc, p_mix) for span in _MOTION_SPANS] if cfg.voice_motion else []
-    meter = [meter_statistics([_fine_flux(x, cfg) for x in (mix, lead, acc)], lead_track, [p_lead, p_acc, p_mix],
+    meter = [meter_statistics(fine, lead_track, [p_lead, p_acc, p_mix],
                               [_chroma(p_acc, cfg), _chroma(p_mix, cfg)], cfg)] if cfg.metric_grid else []
     return torch.cat([lines, spread, sync, novelty, *timing, *motion, *meter], dim=-1)

@@ -28,8 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
 
-__all__ = ["METER_STATISTICS", "meter_statistics", "estimate_beat", "seam_positions", "GRIDS"]
+__all__ = ["METER_STATISTICS", "meter_statistics", "fine_flux", "estimate_beat", "beat_of", "seam_positions", "GRIDS"]
 
 _BEAT_RANGE = (44, 84)  # sub-frame lags (7.8 ms at 8 sub-frames per 62.5 ms frame): 344-656 ms
 _FRACTIONS = torch.arange(1, 11) / 16.0  # onset delays read as these fractions of the beat
@@ -38,6 +39,12 @@ _MAX_SEAMS = 24
 _REFINE = 6  # sub-frames either side of four coarse beats
 _SIGNALS = 6
 METER_STATISTICS = 1 + 3 * len(_FRACTIONS) + len(GRIDS) * _SIGNALS * 3
+
+
+def fine_flux(db: Tensor, cfg: AestheticsConfig) -> Tensor:
+    """(B, T, features) -> (B, T * onset_subframes) sub-frame spectral flux, centred per clip."""
+    flux = (db[..., cfg.semitone_bands + cfg.n_mels :] - DB_FLOOR).flatten(1)  # 5 x dB rise, from 0
+    return flux - flux.mean(dim=1, keepdim=True)
 
 
 def _normalized(flux: Tensor) -> Tensor:
@@ -66,6 +73,11 @@ def estimate_beat(fluxes: list[Tensor]) -> Tensor:
     around = 4 * coarse[:, None] + torch.arange(-_REFINE, _REFINE + 1, device=auto.device)[None, :]  # (B, 2R+1)
     best = around.gather(1, auto.gather(1, around).argmax(dim=-1, keepdim=True)).squeeze(1)
     return best.to(auto.dtype) / 4.0
+
+
+def beat_of(streams: list[Tensor], cfg: AestheticsConfig) -> Tensor:
+    """Band levels (B, T, features) of the mix, lead and accompaniment -> (B,) the beat in sub-frames."""
+    return estimate_beat([_normalized(fine_flux(db, cfg)) for db in streams])
 
 
 def _at_beat_fractions(corr: Tensor, beat: Tensor) -> Tensor:

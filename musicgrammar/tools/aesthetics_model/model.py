@@ -25,8 +25,8 @@ from torch import Tensor, nn
 
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
-from musicgrammar.tools.aesthetics_model.lines import _fine_flux, line_statistics, line_statistics_width
-from musicgrammar.tools.aesthetics_model.meter import GRIDS, _normalized, estimate_beat, seam_positions
+from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
+from musicgrammar.tools.aesthetics_model.meter import GRIDS, beat_of, seam_positions
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "SeamReader", "HigiaHead", "higia_targets",
            "loss_fn"]
@@ -253,14 +253,12 @@ class AestheticsModel(nn.Module):
             h = self.joint(h + self.statistics(stats))
         return self.head(h)
 
-
     @torch.no_grad()
     def _beat_frames(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
         """(B,) the estimated beat in frames, from the stems' onsets where they are used."""
         keep = use.view(-1, 1, 1)
         streams = [mix] + ([torch.where(keep, s, mix) for s in (lead, acc)] if lead is not None and acc is not None else [mix, mix])
-        beat = estimate_beat([_normalized(_fine_flux(s, self.cfg)) for s in streams])
-        return beat / self.cfg.onset_subframes
+        return beat_of(streams, self.cfg) / self.cfg.onset_subframes
 
     def _lines(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
         """(B, line_statistics_width(cfg)): from the stems where they are used, from the mix alone elsewhere."""
