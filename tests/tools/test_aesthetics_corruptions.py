@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from musicgrammar.ontologies import Key, Meter, Note, Part, Score
-from training.aesthetics_model.corrupt import KINDS, corrupt_audio, corrupt_score
+from training.aesthetics_model.corrupt import KINDS, corrupt_audio, corrupt_score, shuffle_segments
 
 KIND = {k.name: k for k in KINDS}
 
@@ -60,6 +60,25 @@ def test_shuffling_cuts_held_notes_only_at_broken_seams_so_damage_grows_with_the
     assert all(0 < m <= 6 for m in mild)  # two moved half bars break a few seams: at most half of the 12 notes
     assert all(h >= 9 for h in heavy)  # every half bar moved: most seams break (a few pairs stay adjacent)
     assert np.mean(mild) < np.mean(heavy) - 4
+
+
+def test_the_shuffle_reports_exactly_the_seams_where_the_lead_no_longer_follows_as_written() -> None:
+    clean = _chorale_like()  # eight half bars of a stepwise lead: seven seams, each between two quarter notes
+    steps = {(a.pitch, b.pitch) for a, b in zip(clean.parts[0].notes, clean.parts[0].notes[1:])}
+    for grade in (1, 2, 3, 4):
+        for seed in range(10):
+            rng = random.Random(seed)
+            shuffled, broken = shuffle_segments(clean, grade, rng)
+            assert shuffled == corrupt_score(clean, KIND["shuffled_segments"], grade, random.Random(seed))  # same draw
+            assert len(broken) == 7
+            lead = shuffled.parts[0].notes
+            for k, cut in enumerate(broken, start=1):  # seam k sits at quarter 2k, between lead notes 2k-1 and 2k
+                if not cut:  # an intact seam joins two half bars that follow each other as written: a written step
+                    assert (lead[2 * k - 1].pitch, lead[2 * k].pitch) in steps
+    # two half bars swapped break the seams around them: four when apart, three when neighbours, two when
+    # the neighbours open or close the clip
+    assert {sum(shuffle_segments(clean, 1, random.Random(seed))[1]) for seed in range(30)} <= {2, 3, 4}
+    assert np.mean([sum(shuffle_segments(clean, 4, random.Random(s))[1]) for s in range(30)]) > 5.5
 
 
 def test_wrong_notes_change_more_notes_at_higher_grades_by_one_or_two_semitones() -> None:

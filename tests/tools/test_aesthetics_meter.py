@@ -88,9 +88,34 @@ def test_the_seam_reader_reads_only_the_encodings_beside_the_half_bar_seams_and_
     torch.manual_seed(0)
     reader = SeamReader(CFG)
     streams = [torch.randn(1, 64, CFG.dim, requires_grad=True) for _ in range(3)]  # 128 frames, two per position
-    reader(streams, torch.tensor([8.0])).sum().backward()  # a beat of 8 frames: 120 BPM
+    reader(streams, torch.tensor([8.0]))[0].sum().backward()  # a beat of 8 frames: 120 BPM
     touched = set(torch.nonzero(streams[0].grad[0].abs().sum(-1)).squeeze(-1).tolist())
     # two beats: seams every 16 frames, halves 8 frames later; one and a half beats: every 12, halves at 6
     points = {f for grid in (16, 12) for f in range(grid // 2, 127, grid // 2) if 2 <= f <= 126}
     assert touched == {min(63, f // 2 + side) for f in points for side in (-1, 1)}  # the last seam reads the last position
     assert all(s.grad is not None and s.grad.abs().sum() > 0 for s in streams)  # every stream is read
+
+
+def test_the_seam_loss_reads_the_clips_own_grid_and_only_where_the_beat_was_judged_right() -> None:
+    from training.aesthetics_model.train import seam_loss, seam_targets
+
+    cfg = cpu_config(seam_reader=True, seam_supervision=True)
+    meta = [{"tempo": 120.0, "half_bar": 2.0, "broken_seams": [0, 1, 1, 0, 0, 0, 0]},  # 4/4: seams of two beats
+            {"tempo": 135.0, "half_bar": 1.5, "broken_seams": [0] * 11},  # 3/4: seams of one and a half
+            {"tempo": 120.0}]  # no seam record
+    labels, grid, beat = (torch.from_numpy(a) for a in seam_targets(meta, cfg))
+    assert grid.tolist() == [0, 1, -1] and beat[0].item() == 8.0  # a 500 ms beat is 8 frames of 62.5 ms
+    assert labels[0, :8].tolist() == [0, 1, 1, 0, 0, 0, 0, -1] and (labels[2] == -1).all()
+    logits = torch.zeros(3, 2, 2, labels.shape[1])
+    inside = torch.ones(3, 2, 2, labels.shape[1], dtype=torch.bool)
+    right = {"seam_logits": logits, "seam_ok": inside, "beat_frames": beat.clone()}
+    # logits of 0 everywhere: log 2 per labelled point, whatever the labels
+    assert abs(seam_loss(right, labels, grid, beat).item() - float(np.log(2))) < 1e-6
+    # sure of a break at the second and third seams of the 4/4 clip's own grid, and of nothing elsewhere: the loss drops
+    sure = logits.clone() - 8.0
+    sure[0, 0, 0, 1:3] = 8.0
+    assert seam_loss(dict(right, seam_logits=sure), labels, grid, beat).item() < 0.01
+    # the same logits read on the other grid miss both breaks; a beat misjudged by 5 % leaves the clip out
+    assert seam_loss(dict(right, seam_logits=sure.flip(1)), labels, grid, beat).item() > 0.2
+    off = dict(right, seam_logits=sure.flip(1), beat_frames=beat * torch.tensor([1.05, 1.05, 1.0]))
+    assert seam_loss(off, labels, grid, beat).item() == 0.0

@@ -7,7 +7,8 @@ reverb on or off. From that clean clip come 17 clips: the clean one (grade 0) an
 dimension and grade 1..4, one degradation of a kind drawn for that dimension (corrupt.py). Every
 score-level variant is rendered in one FluidSynth pass (the variants' parts side by side in one Score),
 so a piece costs one soundfont load. Features (semitone and mel band levels, uint8) of the mix, the lead stem and the
-accompaniment (the sum of the other stems); labels: the grade of each dimension (0 where untouched).
+accompaniment (the sum of the other stems); labels: the grade of each dimension (0 where untouched), and
+in the meta records the half bar (quarter notes) and which of its seams broke (shuffled clips; none elsewhere).
 
 Chorales whose corpus path hashes into the held-out bucket (1 in 8) only ever appear in the held-out
 set; for those the mix audio and each clip's score are kept too, so the benchmark can run the rule
@@ -31,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
 
-from training.aesthetics_model.corrupt import GRADES, KINDS, Kind, corrupt_audio, corrupt_score  # noqa: E402
+from training.aesthetics_model.corrupt import GRADES, KINDS, Kind, corrupt_audio, corrupt_score, shuffle_segments  # noqa: E402
 from training.codec.render_data import heldout_piece  # noqa: E402
 
 from musicgrammar.ontologies import Note, Part, Score  # noqa: E402
@@ -102,12 +103,21 @@ def variants(rng: random.Random) -> list[tuple[Kind | None, int]]:
 
 
 def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: random.Random, soundfont: Path,
-                    reverb: bool, sr: int) -> list[tuple[Score, np.ndarray, dict[str, np.ndarray]]]:
-    """(score, mix, stems) per planned variant, all CLIP_SECONDS long, mix == sum(stems)."""
+                    reverb: bool, sr: int) -> list[tuple[Score, np.ndarray, dict[str, np.ndarray], list[bool]]]:
+    """(score, mix, stems, broken seams) per planned variant, all CLIP_SECONDS long, mix == sum(stems); the
+    last says for each half-bar seam of the clip whether the music there no longer follows as written."""
     from musicgrammar.tools.render import render_parts
 
-    scores = [clip if kind is None or kind.level == "audio" else corrupt_score(clip, kind, grade, rng)
-              for kind, grade in plan]
+    seams = max(0, int(clip.length_quarters // half_bar(clip)) - 1)
+    scores, broken = [], []
+    for kind, grade in plan:
+        if kind is not None and kind.name == "shuffled_segments":
+            score, cut = shuffle_segments(clip, grade, rng)
+        else:
+            score = clip if kind is None or kind.level == "audio" else corrupt_score(clip, kind, grade, rng)
+            cut = [False] * seams
+        scores.append(score)
+        broken.append(cut)
     rendered_at = [i for i, (kind, _) in enumerate(plan) if kind is None or kind.level == "score"]
     combo = clip.model_copy(update={"parts": [p.model_copy(update={"id": f"v{i}_{p.id}"})
                                               for i in rendered_at for p in scores[i].parts if p.notes]})
@@ -127,8 +137,13 @@ def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: rando
         else:
             stems = rendered[i]
             mix = np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
-        out.append((scores[i], mix, stems))
+        out.append((scores[i], mix, stems, broken[i]))
     return out
+
+
+def half_bar(clip: Score) -> float:
+    """The segment shuffled_segments cuts the clip into, in quarter notes."""
+    return clip.bar_quarters / 2 if clip.bar_quarters >= 2 else clip.bar_quarters
 
 
 def stream_features(mix: np.ndarray, stems: dict[str, np.ndarray], lead_id: str, cfg) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -185,11 +200,12 @@ def main() -> None:
                 continue
             soundfont, reverb = rng.choice(soundfonts), rng.random() < 0.5
             plan = variants(rng)
-            for (kind, grade), (score, mix, stems) in zip(plan, render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate)):
+            for (kind, grade), (score, mix, stems, broken) in zip(plan, render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate)):
                 feats.append(stream_features(mix, stems, clip.lead().id, cfg))  # type: ignore[union-attr]
                 labels.append([grade if kind is not None and kind.dimension == d else 0 for d in DIMENSIONS])
                 meta.append({"piece": rel, "kind": kind.name if kind else "clean", "grade": grade, "soundfont": soundfont.name,
-                             "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "licence": LICENCE})
+                             "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "half_bar": half_bar(clip),
+                             "broken_seams": [int(b) for b in broken], "licence": LICENCE})
                 if split == "heldout":
                     mixes.append(np.clip(mix * 32767, -32768, 32767).astype(np.int16))
                     scores.append(score.model_dump_json())

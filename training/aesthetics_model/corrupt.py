@@ -16,7 +16,7 @@ from musicgrammar.ontologies import Note, Part, Score
 from musicgrammar.ontologies.instrumentation import Role
 from musicgrammar.tools.codec.io import resample
 
-__all__ = ["Kind", "KINDS", "GRADES", "corrupt_score", "corrupt_audio"]
+__all__ = ["Kind", "KINDS", "GRADES", "corrupt_score", "corrupt_audio", "shuffle_segments"]
 
 GRADES = (1, 2, 3, 4)
 
@@ -100,18 +100,22 @@ def corrupt_score(score: Score, kind: Kind, grade: int, rng: random.Random) -> S
                  for n in score.parts[index].notes if n.start + shift < end - 0.05]
         return _replace(score, index, notes)
     if kind.name == "shuffled_segments":
-        return _shuffle_segments(score, _SHUFFLED[grade], rng)
+        return shuffle_segments(score, grade, rng)[0]
     raise ValueError(f"unknown degradation {kind.name}")
 
 
-def _shuffle_segments(score: Score, displaced: int, rng: random.Random) -> Score:
-    """Cut the clip into half-bar segments and move ``displaced`` of them to each other's places
+def shuffle_segments(score: Score, grade: int, rng: random.Random) -> tuple[Score, list[bool]]:
+    """Cut the clip into half-bar segments and move _SHUFFLED[grade] of them to each other's places
     (a derangement of the chosen ones, so every chosen segment really moves). Only the seams around
-    moved segments break: the damage grows with the grade."""
+    moved segments break: the damage grows with the grade. Returns the shuffled score and, for each
+    seam k * segment (k = 1 .. segments - 1), whether the music there no longer follows as written."""
+    if grade not in GRADES:
+        raise ValueError(f"shuffled_segments has no grade {grade}")
+    displaced = _SHUFFLED[grade]
     seg = score.bar_quarters / 2 if score.bar_quarters >= 2 else score.bar_quarters
     count = int(score.length_quarters // seg)
     if count < 2:
-        return score
+        return score, [False] * max(0, count - 1)
     chosen = rng.sample(range(count), min(count, max(2, displaced)))
     target = chosen[1:] + chosen[:1]  # a cyclic shift of the chosen segments: none stays put
     mapping = dict(zip(chosen, target))
@@ -132,7 +136,8 @@ def _shuffle_segments(score: Score, displaced: int, rng: random.Random) -> Score
                 ahead += 1
             notes.append(n.model_copy(update={"start": start, "duration": min(n.duration, (dst + ahead) * seg - start)}))
         parts.append(part.model_copy(update={"notes": sorted(notes, key=lambda n: n.start)}))
-    return score.model_copy(update={"parts": parts})
+    broken = [source_at.get(k, k) != source_at.get(k - 1, k - 1) + 1 for k in range(1, count)]
+    return score.model_copy(update={"parts": parts}), broken
 
 
 def corrupt_audio(mix: np.ndarray, stems: dict[str, np.ndarray], sr: int, kind: Kind, grade: int,

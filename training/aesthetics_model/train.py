@@ -35,7 +35,7 @@ from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa:
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
-__all__ = ["load_split", "load_sets", "split_off_validation", "calibrate_intervals", "calibrate_saved", "targets_from_grades", "piece_batches", "ranking_loss", "train", "validate", "save"]
+__all__ = ["load_split", "load_sets", "split_off_validation", "calibrate_intervals", "calibrate_saved", "targets_from_grades", "piece_batches", "ranking_loss", "seam_targets", "seam_loss", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -103,6 +103,41 @@ def ranking_loss(overall: torch.Tensor, worst: torch.Tensor, pieces: torch.Tenso
         return overall.new_zeros(())
     gap = overall[:, None] - overall[None, :]  # should be > 0 where `better`
     return torch.nn.functional.softplus(-gap[better]).mean()
+
+
+def seam_targets(meta: list[dict], cfg: AestheticsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From build_data's meta records: per clip, whether each half-bar seam k = 1 .. K broke (N, K) float
+    (1 broke, 0 held, -1 unknown or outside the clip), the index in meter.GRIDS of the clip's half bar (N,)
+    (-1: neither grid, or data built without seam records) and the true beat in frames (N,)."""
+    from musicgrammar.tools.aesthetics_model.meter import MAX_SEAMS, GRIDS
+
+    labels = np.full((len(meta), MAX_SEAMS), -1.0, dtype=np.float32)
+    grid = np.full(len(meta), -1, dtype=np.int64)
+    beat = np.zeros(len(meta), dtype=np.float32)
+    for i, m in enumerate(meta):
+        if "broken_seams" not in m or m.get("half_bar") not in GRIDS:
+            continue
+        cut = m["broken_seams"][:MAX_SEAMS]
+        labels[i, : len(cut)] = cut
+        grid[i] = GRIDS.index(m["half_bar"])
+        beat[i] = 60.0 / m["tempo"] * cfg.sample_rate / cfg.hop
+    return labels, grid, beat
+
+
+def seam_loss(out: dict, labels: torch.Tensor, grid: torch.Tensor, beat: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the seam reader's break logits on the clip's own grid: at its seams against
+    whether they broke, at the halfway points against 0 (nothing is ever cut there). Clips without seam
+    records, or whose beat the model misjudged by more than 1 % (its seams then sit elsewhere), are left
+    out. labels (B, K), grid (B,), beat (B,) frames."""
+    logits, inside, estimated = out["seam_logits"], out["seam_ok"], out["beat_frames"]  # (B, G, 2, K), same, (B,)
+    rows = torch.arange(len(grid), device=grid.device)
+    usable = (grid >= 0) & ((estimated - beat).abs() <= 0.01 * beat)
+    lg, ok = logits[rows, grid.clamp(min=0)], inside[rows, grid.clamp(min=0)] & usable[:, None, None]  # (B, 2, K)
+    at_seam = ok[:, 0] & (labels >= 0)
+    terms = [torch.nn.functional.binary_cross_entropy_with_logits(lg[:, 0][at_seam], labels[at_seam], reduction="sum"),
+             torch.nn.functional.binary_cross_entropy_with_logits(lg[:, 1][ok[:, 1]], torch.zeros_like(lg[:, 1][ok[:, 1]]), reduction="sum")]
+    count = at_seam.sum() + ok[:, 1].sum()
+    return (terms[0] + terms[1]) / count.clamp(min=1)
 
 
 def _rankable_overall(model: AestheticsModel, out: dict, column: int = -1) -> list[torch.Tensor]:
@@ -190,7 +225,8 @@ def split_off_validation(feats: np.ndarray, grades: np.ndarray, meta: list[dict]
 
 def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
-          rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0) -> dict:
+          rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0,
+          seam_weight: float = 1.0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
     ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose];
@@ -198,7 +234,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     the within-piece ranking loss of the overall score (the benchmark's metric is a within-piece ranking);
     ``dim_rank_weight`` adds that weight times the same loss of each dimension's score against its own grade;
     ``average_last`` > 1 also validates the mean of the last that many epochs' weights, kept when it beats
-    the best single epoch (one noisy validation score picks less than an average of several epochs)."""
+    the best single epoch (one noisy validation score picks less than an average of several epochs);
+    with ``cfg.seam_supervision`` the seam reader's break logits add ``seam_weight`` times seam_loss."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
@@ -214,6 +251,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     y = torch.from_numpy(targets_from_grades(grades)).to(device)
     worst = torch.from_numpy(grades.max(axis=1).astype(np.int64)).to(device)
     dim_grades = torch.from_numpy(grades.astype(np.int64)).to(device)  # (N, dimensions)
+    seam_labels, seam_grid, true_beat = (torch.from_numpy(a).to(device) for a in seam_targets(meta, cfg))
     piece_names = [m["piece"] for m in meta]
     number = {name: i for i, name in enumerate(names)}
     piece_ids = torch.tensor([number[p] for p in piece_names], device=device)
@@ -229,7 +267,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                  "chorales": len({m["chorale"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
-                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight,
+                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
@@ -249,6 +287,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg)
+            if cfg.seam_supervision and x.shape[2] == cfg.clip_frames:  # a cropped window's seams sit elsewhere
+                loss = loss + seam_weight * seam_loss(out_, seam_labels[idx], seam_grid[idx], true_beat[idx])
             if rank_weight:
                 ranked = _rankable_overall(model, out_)
                 loss = loss + rank_weight * sum(ranking_loss(r, worst[idx], piece_ids[idx]) for r in ranked) / len(ranked)
@@ -345,6 +385,8 @@ def main() -> None:
                     help="no training: calibrate the intervals of the model already in --out on the same validation split")
     ap.add_argument("--no-descriptors", action="store_true", help="ablation: the bands alone, no music-theory descriptors")
     ap.add_argument("--seam-reader", action="store_true", help="add the learned reading of the half-bar seams (model.SeamReader)")
+    ap.add_argument("--seam-supervision", type=float, default=0.0, metavar="WEIGHT",
+                    help="train the seam reader to say which seams broke (data with seam records), at this loss weight")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -353,14 +395,16 @@ def main() -> None:
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     if args.no_descriptors:
         overrides["descriptors"] = False
-    if args.seam_reader:
+    if args.seam_reader or args.seam_supervision:
         overrides["seam_reader"] = True
+    if args.seam_supervision:
+        overrides["seam_supervision"] = True
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return
     log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose, args.rank_weight,
-                args.coverage, args.dim_rank_weight, args.average_last)
+                args.coverage, args.dim_rank_weight, args.average_last, args.seam_supervision or 1.0)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")

@@ -30,12 +30,12 @@ from torch import Tensor
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
 
-__all__ = ["METER_STATISTICS", "meter_statistics", "fine_flux", "estimate_beat", "beat_of", "seam_positions", "GRIDS"]
+__all__ = ["METER_STATISTICS", "meter_statistics", "fine_flux", "estimate_beat", "beat_of", "seam_positions", "GRIDS", "MAX_SEAMS"]
 
 _BEAT_RANGE = (44, 84)  # sub-frame lags (7.8 ms at 8 sub-frames per 62.5 ms frame): 344-656 ms
 _FRACTIONS = torch.arange(1, 11) / 16.0  # onset delays read as these fractions of the beat
 GRIDS = (2.0, 1.5)  # half a bar, in beats: duple and triple metre
-_MAX_SEAMS = 24
+MAX_SEAMS = 24
 _REFINE = 6  # sub-frames either side of four coarse beats
 _SIGNALS = 6
 METER_STATISTICS = 1 + 3 * len(_FRACTIONS) + len(GRIDS) * _SIGNALS * 3
@@ -98,9 +98,9 @@ def _frame_signals(lead_track: Tensor, motion: list[Tensor], novelty: list[Tenso
 
 def seam_positions(beat_frames: Tensor, grid_beats: float, frames: int, margin: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(B,) beat in frames -> the frames of the seams k * grid (k >= 1, from the clip's start) and of the points
-    halfway before each (B, _MAX_SEAMS) long, with masks (B, _MAX_SEAMS) of those ``margin`` frames or more inside."""
+    halfway before each (B, MAX_SEAMS) long, with masks (B, MAX_SEAMS) of those ``margin`` frames or more inside."""
     seg = beat_frames * grid_beats  # (B,)
-    k = torch.arange(1, _MAX_SEAMS + 1, device=beat_frames.device, dtype=beat_frames.dtype)
+    k = torch.arange(1, MAX_SEAMS + 1, device=beat_frames.device, dtype=beat_frames.dtype)
     seams = torch.round(k[None, :] * seg[:, None]).long()
     halves = torch.round((k[None, :] - 0.5) * seg[:, None]).long()
     inside = lambda idx: (idx >= margin) & (idx <= frames - margin)  # noqa: E731

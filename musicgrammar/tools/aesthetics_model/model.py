@@ -6,7 +6,8 @@
          [+ an MLP over the clip statistics of the three streams' descriptors                  (B, dim)
             and of the lines they carry: melody, bass, tuning, onset synchrony (lines.py)]
          [+ SeamReader: the encodings just before and after each half-bar seam of the estimated beat
-            grid, scored by an MLP and pooled against the points halfway between seams       (B, dim)]
+            grid, scored by an MLP and pooled against the points halfway between seams       (B, dim)
+            (seam_supervision: also trained to say at which seams the music broke)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -101,34 +102,51 @@ class MultiStemFusion(nn.Module):
 class SeamReader(nn.Module):
     """Where half-bars were cut and put back in another order, the music breaks at multiples of half a bar
     from the clip's start, and only there. Per grid (half a bar of two beats, of one and a half), the three
-    streams' encodings just before and just after each seam (B, K, 6 * dim) are scored by a shared MLP, and
-    the mean over seams, its excess over the same reading halfway between seams (an ordinary chord change of
-    the same clip) and the maximum are fused: (B, dim)."""
+    streams' encodings beside each seam (B, K, 3 * len(offsets) * dim) are scored by a shared MLP, and the
+    mean over seams, its excess over the same reading halfway between seams (an ordinary chord change of
+    the same clip) and the maximum are fused: (B, dim).
+
+    With ``cfg.seam_supervision`` the reading also looks two positions further out on each side (the chord
+    before and after, not only the instant) and a linear layer turns each reading into the logit that the
+    music breaks there, trained against the seams the data knows broke (and the halfway points, which never
+    do); the mean, largest and summed probabilities at each grid's seams join the fused reading."""
 
     def __init__(self, cfg: AestheticsConfig) -> None:
         super().__init__()
-        self.read = nn.Sequential(nn.Linear(6 * cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
-        self.fuse = nn.Linear(3 * len(GRIDS) * cfg.dim, cfg.dim)
+        self.offsets = (-3, -1, 1, 3) if cfg.seam_supervision else (-1, 1)  # encoder positions (two frames each)
+        self.read = nn.Sequential(nn.Linear(3 * len(self.offsets) * cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
+        self.broken = nn.Linear(cfg.dim, 1) if cfg.seam_supervision else None
+        summaries = 3 * len(GRIDS) if cfg.seam_supervision else 0
+        self.fuse = nn.Linear(3 * len(GRIDS) * cfg.dim + summaries, cfg.dim)
 
-    def forward(self, streams: list[Tensor], beat_frames: Tensor) -> Tensor:
-        """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,)."""
+    def forward(self, streams: list[Tensor], beat_frames: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
+        """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,)
+        -> (the reading (B, dim), the break logits (B, grids, 2, K) at the seams and at the halfway points,
+        or None without supervision, and which of those lie inside the clip (B, grids, 2, K) bool)."""
         x = torch.cat(streams, dim=-1)  # (B, T2, 3 * dim)
         b, t2, width = x.shape
-        pooled = []
+        pooled, logits, inside = [], [], []
         for grid in GRIDS:
             seams, seam_ok, halves, half_ok = seam_positions(beat_frames, grid, 2 * t2, margin=2)
             readings = []
             for frames, ok in ((seams, seam_ok), (halves, half_ok)):
-                before = (frames // 2 - 1).clamp(0, t2 - 1)  # positions cover frames 2i-2 .. 2i+2
-                after = (frames // 2 + 1).clamp(0, t2 - 1)
-                pair = torch.cat([x.gather(1, i[..., None].expand(b, -1, width)) for i in (before, after)], dim=-1)
+                # offset -1 covers frames 2i-2 .. 2i-1 and +1 frames 2i+2 .. 2i+3 around a seam at frame 2i
+                where = [(frames // 2 + o).clamp(0, t2 - 1) for o in self.offsets]
+                pair = torch.cat([x.gather(1, i[..., None].expand(b, -1, width)) for i in where], dim=-1)
                 readings.append((self.read(pair), ok[..., None].to(x.dtype)))  # (B, K, dim), (B, K, 1)
             (at_seam, m_seam), (at_half, m_half) = readings
             mean_seam = (at_seam * m_seam).sum(1) / m_seam.sum(1).clamp(min=1)
             mean_half = (at_half * m_half).sum(1) / m_half.sum(1).clamp(min=1)
             peak = (at_seam + (m_seam - 1) * 1e4).amax(dim=1).clamp(min=-1e3)
             pooled += [mean_seam, mean_seam - mean_half, peak]
-        return self.fuse(torch.cat(pooled, dim=-1))
+            inside.append(torch.stack([seam_ok, half_ok], dim=1))
+            if self.broken is not None:
+                lg = torch.stack([self.broken(at_seam).squeeze(-1), self.broken(at_half).squeeze(-1)], dim=1)  # (B, 2, K)
+                logits.append(lg)
+                prob = torch.sigmoid(lg[:, 0]) * m_seam.squeeze(-1)  # (B, K)
+                pooled.append(torch.stack([prob.sum(1) / m_seam.sum((1, 2)).clamp(min=1), prob.amax(1), prob.sum(1) / 8.0], dim=-1))
+        reading = self.fuse(torch.cat(pooled, dim=-1))
+        return reading, (torch.stack(logits, dim=1) if logits else None), torch.stack(inside, dim=1)
 
 
 class HigiaHead(nn.Module):
@@ -241,8 +259,13 @@ class AestheticsModel(nn.Module):
         else:
             lead_t, acc_t = m + self.absent[0], m + self.absent[1]
         h = self.fusion(m, lead_t, acc_t)
+        seam_out: dict[str, Tensor] = {}
         if self.cfg.seam_reader:
-            h = h + self.seams([m, lead_t, acc_t], self._beat_frames(mix, lead, acc, use))
+            beat_frames = self._beat_frames(mix, lead, acc, use)
+            reading, seam_logits, seam_ok = self.seams([m, lead_t, acc_t], beat_frames)
+            h = h + reading
+            if seam_logits is not None:  # for the training loss: where the model thinks the music broke
+                seam_out = {"seam_logits": seam_logits, "seam_ok": seam_ok, "beat_frames": beat_frames}
         if d_mix is not None:
             s_mix = clip_statistics(d_mix)  # (B, STATISTICS); a missing stem repeats the mix's statistics
             s_lead = s_mix if d_lead is None else torch.where(use.view(-1, 1), clip_statistics(d_lead), s_mix)
@@ -251,7 +274,7 @@ class AestheticsModel(nn.Module):
             if self.cfg.line_statistics:
                 stats = torch.cat([stats, self._lines(mix, lead, acc, use)], dim=-1)
             h = self.joint(h + self.statistics(stats))
-        return self.head(h)
+        return self.head(h) | seam_out
 
     @torch.no_grad()
     def _beat_frames(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
