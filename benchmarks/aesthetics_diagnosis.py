@@ -4,8 +4,9 @@ For each model folder given: the per-piece Spearman(overall, grade) of the repor
 HiGIA head's expected score (the mean of its bin distribution, before the interval); per dimension the
 same two; per degradation (the clean clip and that degradation's clips of each piece); and what the
 overall metric would become if one thing were known exactly, the model's other predictions unchanged:
-the clean clip ranked first, or one degradation's clips scored by their true grade. Then every pair
-of models averaged (an ensemble).
+the clean clip ranked first, or one degradation's clips scored by their true grade. For models trained
+with seam supervision, how well the break logits find the seams a shuffle broke (the data's records).
+Then every pair of models averaged (an ensemble).
 
     python benchmarks/aesthetics_diagnosis.py --data .cache/aesthetics_data --model A=DIR --model B=DIR
 """
@@ -26,20 +27,52 @@ from benchmarks.aesthetics_model import KIND_NAMES, per_piece_spearman  # noqa: 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
-from training.aesthetics_model.train import load_split  # noqa: E402
+from training.aesthetics_model.train import load_split, seam_targets  # noqa: E402
 
 
-def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(reported scores, expected scores), each (N, outputs), with stems."""
+def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64, meta: list[dict] | None = None
+            ) -> tuple[np.ndarray, np.ndarray, dict[str, float] | None]:
+    """(reported scores, expected scores), each (N, outputs), with stems; and for a model with seam
+    supervision, given the clips' meta records, how well its break logits tell the broken seams."""
     model = load_model(model_dir)
-    scores, expected = [], []
+    supervised = model.cfg.seam_supervision and meta is not None and any("broken_seams" in m for m in meta)
+    labels, grid, beat = (torch.from_numpy(a) for a in seam_targets(meta or [], model.cfg)) if supervised else (None,) * 3
+    scores, expected, logits, truth, usable = [], [], [], [], 0
     with torch.no_grad():
         for i in range(0, len(feats), batch):
             x = torch.from_numpy(from_uint8(feats[i : i + batch, :, :, : model.cfg.features]))
             out = model(x[:, 0], x[:, 1], x[:, 2])
             scores.append(out["score"].numpy())  # type: ignore[union-attr]
             expected.append(out["expected"].numpy())  # type: ignore[union-attr]
-    return np.concatenate(scores), np.concatenate(expected)
+            if supervised:
+                g, b, lab = grid[i : i + batch], beat[i : i + batch], labels[i : i + batch]  # type: ignore[index]
+                rows = torch.arange(len(g))
+                right = (g >= 0) & ((out["beat_frames"] - b).abs() <= 0.01 * b)  # type: ignore[operator]
+                usable += int(right.sum())
+                at = out["seam_ok"][rows, g.clamp(min=0), 0] & right[:, None] & (lab >= 0)  # type: ignore[index]
+                logits.append(out["seam_logits"][rows, g.clamp(min=0), 0][at].numpy())  # type: ignore[index]
+                truth.append(lab[at].numpy())
+    seams = None
+    if supervised:
+        p, y = np.concatenate(logits), np.concatenate(truth)
+        seams = {"clips": usable, "seams": len(y), "broken": float(y.mean()), "auc": _auc(p, y),
+                 "accuracy": float(((p > 0) == (y > 0.5)).mean())}
+    return np.concatenate(scores), np.concatenate(expected), seams
+
+
+def _auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve: the chance that a broken seam outscores an intact one (ties count half)."""
+    pos, neg = score[label > 0.5], score[label <= 0.5]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    both = np.concatenate([pos, neg])
+    for value in np.unique(both):  # average ranks over ties
+        tied = both == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def main() -> None:
@@ -58,10 +91,12 @@ def main() -> None:
     overall: dict[str, np.ndarray] = {}
     print("| model | overall: reported | overall: expected | " + " | ".join(f"{d}: reported / expected" for d in DIMENSIONS) + " |")
     print("|---|---|---|" + "---|" * len(DIMENSIONS))
-    rows = []
+    rows, seam_rows = [], []
     for spec in args.model:
         name, folder = spec.split("=", 1)
-        score, expected = outputs(Path(folder), feats)
+        score, expected, seams = outputs(Path(folder), feats, meta=meta)
+        if seams is not None:
+            seam_rows.append((name, seams))
         overall[name] = score[:, -1]
         dims = []
         for d in range(len(DIMENSIONS)):
@@ -86,6 +121,11 @@ def main() -> None:
     print("| model | clean clip first | " + " | ".join(f"{k} exact" for k in KIND_NAMES) + " |\n|---|---|" + "---|" * len(KIND_NAMES))
     for name, _, oracles in rows:
         print(f"| {name} | " + " | ".join(oracles) + " |")
+    if seam_rows:
+        print("\nThe seam reader's break logits at the held-out clips' own half-bar seams (clips whose beat it judged within 1 %).\n")
+        print("| model | clips | seams | broken share | AUC | accuracy at logit 0 |\n|---|---|---|---|---|---|")
+        for name, sm in seam_rows:
+            print(f"| {name} | {sm['clips']} | {sm['seams']} | {sm['broken']:.1%} | {sm['auc']:.3f} | {sm['accuracy']:.1%} |")
     if len(overall) > 1:
         print("\nPairs averaged (reported overall scores).\n\n| models | per-piece Spearman |\n|---|---|")
         for a, b in itertools.combinations(overall, 2):

@@ -102,23 +102,49 @@ def variants(rng: random.Random) -> list[tuple[Kind | None, int]]:
     return out
 
 
+def second_degradations(plan: list[tuple[Kind | None, int]], share: float, rng: random.Random) -> list[tuple[Kind, int] | None]:
+    """For each degraded variant, with probability ``share``, a second degradation of a kind that hurts
+    another dimension, at a grade drawn from 1..4 (None elsewhere, and always for the clean clip). Drawn
+    from its own generator, so the first degradations are the same with and without."""
+    out: list[tuple[Kind, int] | None] = []
+    for kind, _ in plan:
+        if kind is None or rng.random() >= share:
+            out.append(None)
+            continue
+        out.append((rng.choice([k for k in KINDS if k.dimension != kind.dimension]), rng.choice(GRADES)))
+    return out
+
+
+def _score_damage(score: Score, kind: Kind | None, grade: int, rng: random.Random, seams: int) -> tuple[Score, list[bool]]:
+    """A score-level degradation (the score itself for none or an audio-level one) and the seams it broke."""
+    if kind is not None and kind.name == "shuffled_segments":
+        return shuffle_segments(score, grade, rng)
+    damaged = score if kind is None or kind.level == "audio" else corrupt_score(score, kind, grade, rng)
+    return damaged, [False] * seams
+
+
 def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: random.Random, soundfont: Path,
-                    reverb: bool, sr: int) -> list[tuple[Score, np.ndarray, dict[str, np.ndarray], list[bool]]]:
+                    reverb: bool, sr: int, second: list[tuple[Kind, int] | None] | None = None,
+                    second_rng: random.Random | None = None) -> list[tuple[Score, np.ndarray, dict[str, np.ndarray], list[bool]]]:
     """(score, mix, stems, broken seams) per planned variant, all CLIP_SECONDS long, mix == sum(stems); the
-    last says for each half-bar seam of the clip whether the music there no longer follows as written."""
+    last says for each half-bar seam of the clip whether the music there no longer follows as written.
+    ``second`` adds a further degradation to variants (second_degradations), drawn from ``second_rng``;
+    ``rng`` is used exactly as without them."""
     from musicgrammar.tools.render import render_parts
 
+    second = second or [None] * len(plan)
+    other = second_rng or random.Random(0)
     seams = max(0, int(clip.length_quarters // half_bar(clip)) - 1)
     scores, broken = [], []
-    for kind, grade in plan:
-        if kind is not None and kind.name == "shuffled_segments":
-            score, cut = shuffle_segments(clip, grade, rng)
-        else:
-            score = clip if kind is None or kind.level == "audio" else corrupt_score(clip, kind, grade, rng)
-            cut = [False] * seams
+    for (kind, grade), extra in zip(plan, second):
+        score, cut = _score_damage(clip, kind, grade, rng, seams)
+        if extra is not None and extra[0].level == "score":
+            score, more = _score_damage(score, extra[0], extra[1], other, seams)
+            cut = [a or b for a, b in zip(cut, more)]
         scores.append(score)
         broken.append(cut)
-    rendered_at = [i for i, (kind, _) in enumerate(plan) if kind is None or kind.level == "score"]
+    rendered_at = [i for i, ((kind, _), extra) in enumerate(zip(plan, second))
+                   if kind is None or kind.level == "score" or (extra is not None and extra[0].level == "score")]
     combo = clip.model_copy(update={"parts": [p.model_copy(update={"id": f"v{i}_{p.id}"})
                                               for i in rendered_at for p in scores[i].parts if p.notes]})
     waves, _, _ = render_parts(combo, soundfont, sr, tail_s=0.05, reverb=reverb)
@@ -130,13 +156,12 @@ def render_variants(clip: Score, plan: list[tuple[Kind | None, int]], rng: rando
         i: {p.id: waves[f"v{i}_{p.id}"][:n] * gain if p.notes else silent for p in scores[i].parts} for i in rendered_at}
     lead_id = clip.lead().id  # type: ignore[union-attr]
     out = []
-    for i, (kind, grade) in enumerate(plan):
-        if kind is not None and kind.level == "audio":
-            stems = rendered[0]
-            mix, stems = corrupt_audio(np.sum(np.stack(list(stems.values())), axis=0), stems, sr, kind, grade, rng, lead_id)
-        else:
-            stems = rendered[i]
-            mix = np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
+    for i, ((kind, grade), extra) in enumerate(zip(plan, second)):
+        stems = rendered[i] if i in rendered else rendered[0]
+        mix = np.sum(np.stack(list(stems.values())), axis=0).astype(np.float32)
+        audio = [(k, g, r) for k, g, r in ((kind, grade, rng), (*(extra or (None, 0)), other)) if k is not None and k.level == "audio"]
+        for k, g, r in sorted(audio, key=lambda a: a[0].name != "detuned_part"):  # a stem detuned before the mix is mastered
+            mix, stems = corrupt_audio(mix, stems, sr, k, g, r, lead_id)
         out.append((scores[i], mix, stems, broken[i]))
     return out
 
@@ -160,6 +185,8 @@ def main() -> None:
     ap.add_argument("--heldout-pieces", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--splits", default="heldout,train", help="which splits to build, comma-separated")
+    ap.add_argument("--second", type=float, default=0.0,
+                    help="training split: share of degraded clips given a second degradation of another dimension")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
     args = ap.parse_args()
     import torch
@@ -200,12 +227,17 @@ def main() -> None:
                 continue
             soundfont, reverb = rng.choice(soundfonts), rng.random() < 0.5
             plan = variants(rng)
-            for (kind, grade), (score, mix, stems, broken) in zip(plan, render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate)):
+            second_rng = random.Random(f"{args.seed}:{rel}:second")
+            second = second_degradations(plan, args.second if split == "train" else 0.0, second_rng)
+            rendered = render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate, second, second_rng)
+            for (kind, grade), extra, (score, mix, stems, broken) in zip(plan, second, rendered):
                 feats.append(stream_features(mix, stems, clip.lead().id, cfg))  # type: ignore[union-attr]
-                labels.append([grade if kind is not None and kind.dimension == d else 0 for d in DIMENSIONS])
+                damage = [(k, g) for k, g in ((kind, grade), extra or (None, 0)) if k is not None]
+                labels.append([max([g for k, g in damage if k.dimension == d], default=0) for d in DIMENSIONS])
                 meta.append({"piece": rel, "kind": kind.name if kind else "clean", "grade": grade, "soundfont": soundfont.name,
                              "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "half_bar": half_bar(clip),
-                             "broken_seams": [int(b) for b in broken], "licence": LICENCE})
+                             "broken_seams": [int(b) for b in broken], "licence": LICENCE}
+                            | ({"second": extra[0].name, "second_grade": extra[1]} if extra else {}))
                 if split == "heldout":
                     mixes.append(np.clip(mix * 32767, -32768, 32767).astype(np.int16))
                     scores.append(score.model_dump_json())
