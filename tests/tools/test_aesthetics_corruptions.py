@@ -151,3 +151,16 @@ def test_audio_degradations_noise_at_5_db_snr_clipping_and_an_80_cent_detune() -
     cents = 1200 * np.log2(_peak_hz(detuned["acc"]) / _peak_hz(acc))
     assert abs(cents) == pytest.approx(80, abs=8)
     assert np.allclose(detuned_mix, detuned["lead"] + detuned["acc"], atol=1e-6)
+
+
+def test_a_second_degradation_hurts_another_dimension_and_leaves_the_first_ones_drawn_as_before() -> None:
+    from training.aesthetics_model.build_data import second_degradations, variants
+
+    plan = variants(random.Random("0:bach/bwv1.6.mxl"))
+    assert plan == variants(random.Random("0:bach/bwv1.6.mxl"))  # the first degradations depend on the piece's generator only
+    second = second_degradations(plan, 0.5, random.Random(1))
+    assert second[0] is None  # the clean clip stays clean
+    added = [(first, extra) for (first, _), extra in zip(plan[1:], second[1:]) if extra is not None]
+    assert 2 <= len(added) <= 14  # about half of the 16 damaged clips
+    assert all(extra[0].dimension != first.dimension and extra[1] in (1, 2, 3, 4) for first, extra in added)
+    assert second_degradations(plan, 0.0, random.Random(1)) == [None] * len(plan)
