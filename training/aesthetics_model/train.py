@@ -226,7 +226,7 @@ def split_off_validation(feats: np.ndarray, grades: np.ndarray, meta: list[dict]
 def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
           rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0,
-          seam_weight: float = 1.0) -> dict:
+          seam_weight: float = 1.0, ce_weight: float = 1.0) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
     ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose];
@@ -235,7 +235,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     ``dim_rank_weight`` adds that weight times the same loss of each dimension's score against its own grade;
     ``average_last`` > 1 also validates the mean of the last that many epochs' weights, kept when it beats
     the best single epoch (one noisy validation score picks less than an average of several epochs);
-    with ``cfg.seam_supervision`` the seam reader's break logits add ``seam_weight`` times seam_loss."""
+    with ``cfg.seam_supervision`` the seam reader's break logits add ``seam_weight`` times seam_loss;
+    ``ce_weight`` scales HiGIA's bin cross-entropy against the other terms."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
@@ -267,7 +268,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                  "chorales": len({m["chorale"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
-                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0,
+                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0, "ce_weight": ce_weight,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
@@ -286,7 +287,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                 db = _transpose(db, cfg.semitone_bands, int(torch.randint(-transpose, transpose + 1, ()).item()))
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
-            loss = loss_fn(out_, y[idx], cfg)
+            loss = loss_fn(out_, y[idx], cfg, ce_weight=ce_weight)
             if cfg.seam_supervision and x.shape[2] == cfg.clip_frames:  # a cropped window's seams sit elsewhere
                 loss = loss + seam_weight * seam_loss(out_, seam_labels[idx], seam_grid[idx], true_beat[idx])
             if rank_weight:
@@ -387,6 +388,7 @@ def main() -> None:
     ap.add_argument("--seam-reader", action="store_true", help="add the learned reading of the half-bar seams (model.SeamReader)")
     ap.add_argument("--seam-supervision", type=float, default=0.0, metavar="WEIGHT",
                     help="train the seam reader to say which seams broke (data with seam records), at this loss weight")
+    ap.add_argument("--ce-weight", type=float, default=1.0, help="weight of HiGIA's bin cross-entropy in the loss")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -404,7 +406,7 @@ def main() -> None:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return
     log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose, args.rank_weight,
-                args.coverage, args.dim_rank_weight, args.average_last, args.seam_supervision or 1.0)
+                args.coverage, args.dim_rank_weight, args.average_last, args.seam_supervision or 1.0, args.ce_weight)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")

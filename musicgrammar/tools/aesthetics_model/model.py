@@ -298,12 +298,14 @@ def higia_targets(score: Tensor, cfg: AestheticsConfig, level: int) -> Tensor:
     return ((score - SCORE_RANGE[0]) / width).floor().long().clamp(0, cfg.bins(level) - 1)
 
 
-def loss_fn(out: dict[str, Tensor | list[Tensor]], target: Tensor, cfg: AestheticsConfig, mse_weight: float = 1.0) -> Tensor:
-    """HiGIA: the sum over granularities of the cross-entropy of the true bin, plus weight x MSE of the
-    score inside the interval; the regression ablation: MSE alone. ``target`` (B, O) on the 1-5 scale."""
+def loss_fn(out: dict[str, Tensor | list[Tensor]], target: Tensor, cfg: AestheticsConfig, mse_weight: float = 1.0,
+            ce_weight: float = 1.0) -> Tensor:
+    """HiGIA: ``ce_weight`` x the sum over granularities of the cross-entropy of the true bin, plus
+    ``mse_weight`` x MSE of the score inside the interval; the regression ablation: MSE alone. ``target``
+    (B, O) on the 1-5 scale."""
     mse = F.mse_loss(out["score"], target)  # type: ignore[arg-type]
     if cfg.head == "regression":
         return mse
     ce = sum(F.cross_entropy(lg.flatten(0, 1), higia_targets(target, cfg, level).flatten())
              for level, lg in enumerate(out["logits"]))  # type: ignore[arg-type]
-    return ce + mse_weight * mse  # type: ignore[return-value]
+    return ce_weight * ce + mse_weight * mse  # type: ignore[return-value]
