@@ -121,6 +121,14 @@ def main() -> None:
     print("| model | clean clip first | " + " | ".join(f"{k} exact" for k in KIND_NAMES) + " |\n|---|---|" + "---|" * len(KIND_NAMES))
     for name, _, oracles in rows:
         print(f"| {name} | " + " | ".join(oracles) + " |")
+    shuffled = [m for m in meta if m["kind"] == "shuffled_segments" and "broken_seams" in m]
+    if shuffled:  # what the grades of the shuffle mean in seams: the most any seam reader could count
+        print("\nShuffled held-out clips: broken half-bar seams per grade (the data's records).\n")
+        print("| grade | clips | broken seams, mean | seams, mean | share broken |\n|---|---|---|---|---|")
+        for grade in sorted({m["grade"] for m in shuffled}):
+            at = [m["broken_seams"] for m in shuffled if m["grade"] == grade]
+            broken, seams = np.mean([sum(b) for b in at]), np.mean([len(b) for b in at])
+            print(f"| {grade} | {len(at)} | {broken:.2f} | {seams:.2f} | {np.mean([sum(b) / max(1, len(b)) for b in at]):.0%} |")
     if seam_rows:
         print("\nThe seam reader's break logits at the held-out clips' own half-bar seams (clips whose beat it judged within 1 %).\n")
         print("| model | clips | seams | broken share | AUC | accuracy at logit 0 |\n|---|---|---|---|---|---|")
