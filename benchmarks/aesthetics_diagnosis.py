@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,7 +28,7 @@ from benchmarks.aesthetics_model import KIND_NAMES, per_piece_spearman  # noqa: 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
-from training.aesthetics_model.train import load_split, seam_targets  # noqa: E402
+from training.aesthetics_model.train import load_split, own_grid, seam_targets  # noqa: E402
 
 
 def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64, meta: list[dict] | None = None
@@ -45,34 +46,18 @@ def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64, meta: list[dict
             scores.append(out["score"].numpy())  # type: ignore[union-attr]
             expected.append(out["expected"].numpy())  # type: ignore[union-attr]
             if supervised:
-                g, b, lab = grid[i : i + batch], beat[i : i + batch], labels[i : i + batch]  # type: ignore[index]
-                rows = torch.arange(len(g))
-                right = (g >= 0) & ((out["beat_frames"] - b).abs() <= 0.01 * b)  # type: ignore[operator]
+                lab = labels[i : i + batch]  # type: ignore[index]
+                lg, ok, right = own_grid(out, grid[i : i + batch], beat[i : i + batch])  # type: ignore[index]
                 usable += int(right.sum())
-                at = out["seam_ok"][rows, g.clamp(min=0), 0] & right[:, None] & (lab >= 0)  # type: ignore[index]
-                logits.append(out["seam_logits"][rows, g.clamp(min=0), 0][at].numpy())  # type: ignore[index]
+                at = ok[:, 0] & (lab >= 0)
+                logits.append(lg[:, 0][at].numpy())
                 truth.append(lab[at].numpy())
     seams = None
     if supervised:
         p, y = np.concatenate(logits), np.concatenate(truth)
-        seams = {"clips": usable, "seams": len(y), "broken": float(y.mean()), "auc": _auc(p, y),
+        seams = {"clips": usable, "seams": len(y), "broken": float(y.mean()), "auc": float(roc_auc_score(y, p)),
                  "accuracy": float(((p > 0) == (y > 0.5)).mean())}
     return np.concatenate(scores), np.concatenate(expected), seams
-
-
-def _auc(score: np.ndarray, label: np.ndarray) -> float:
-    """Area under the ROC curve: the chance that a broken seam outscores an intact one (ties count half)."""
-    pos, neg = score[label > 0.5], score[label <= 0.5]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
-    ranks = np.empty(len(order))
-    ranks[order] = np.arange(1, len(order) + 1)
-    both = np.concatenate([pos, neg])
-    for value in np.unique(both):  # average ranks over ties
-        tied = both == value
-        ranks[tied] = ranks[tied].mean()
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
 def main() -> None:

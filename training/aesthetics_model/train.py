@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.meter import GRIDS, MAX_SEAMS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
-__all__ = ["load_split", "load_sets", "split_off_validation", "calibrate_intervals", "calibrate_saved", "targets_from_grades", "piece_batches", "ranking_loss", "seam_targets", "seam_loss", "train", "validate", "save"]
+__all__ = ["load_split", "load_sets", "split_off_validation", "calibrate_intervals", "calibrate_saved", "targets_from_grades", "piece_batches", "ranking_loss", "seam_targets", "own_grid", "seam_loss", "train", "validate", "save"]
 
 
 def load_split(data: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -109,8 +110,6 @@ def seam_targets(meta: list[dict], cfg: AestheticsConfig) -> tuple[np.ndarray, n
     """From build_data's meta records: per clip, whether each half-bar seam k = 1 .. K broke (N, K) float
     (1 broke, 0 held, -1 unknown or outside the clip), the index in meter.GRIDS of the clip's half bar (N,)
     (-1: neither grid, or data built without seam records) and the true beat in frames (N,)."""
-    from musicgrammar.tools.aesthetics_model.meter import MAX_SEAMS, GRIDS
-
     labels = np.full((len(meta), MAX_SEAMS), -1.0, dtype=np.float32)
     grid = np.full(len(meta), -1, dtype=np.int64)
     beat = np.zeros(len(meta), dtype=np.float32)
@@ -124,15 +123,20 @@ def seam_targets(meta: list[dict], cfg: AestheticsConfig) -> tuple[np.ndarray, n
     return labels, grid, beat
 
 
-def seam_loss(out: dict, labels: torch.Tensor, grid: torch.Tensor, beat: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of the seam reader's break logits on the clip's own grid: at its seams against
-    whether they broke, at the halfway points against 0 (nothing is ever cut there). Clips without seam
-    records, or whose beat the model misjudged by more than 1 % (its seams then sit elsewhere), are left
-    out. labels (B, K), grid (B,), beat (B,) frames."""
+def own_grid(out: dict, grid: torch.Tensor, beat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The break logits on each clip's own grid (B, 2, K): [:, 0] at the seams, [:, 1] halfway between;
+    where they may be read (B, 2, K) bool: inside the clip, for clips with seam records whose beat the model
+    judged within 1 % (its seams otherwise sit elsewhere); and those clips (B,) bool. grid (B,), beat (B,) frames."""
     logits, inside, estimated = out["seam_logits"], out["seam_ok"], out["beat_frames"]  # (B, G, 2, K), same, (B,)
     rows = torch.arange(len(grid), device=grid.device)
     usable = (grid >= 0) & ((estimated - beat).abs() <= 0.01 * beat)
-    lg, ok = logits[rows, grid.clamp(min=0)], inside[rows, grid.clamp(min=0)] & usable[:, None, None]  # (B, 2, K)
+    return logits[rows, grid.clamp(min=0)], inside[rows, grid.clamp(min=0)] & usable[:, None, None], usable
+
+
+def seam_loss(out: dict, labels: torch.Tensor, grid: torch.Tensor, beat: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the seam reader's break logits on the clip's own grid (own_grid): at its seams
+    against whether they broke, at the halfway points against 0 (nothing is ever cut there). labels (B, K)."""
+    lg, ok, _ = own_grid(out, grid, beat)
     at_seam = ok[:, 0] & (labels >= 0)
     terms = [torch.nn.functional.binary_cross_entropy_with_logits(lg[:, 0][at_seam], labels[at_seam], reduction="sum"),
              torch.nn.functional.binary_cross_entropy_with_logits(lg[:, 1][ok[:, 1]], torch.zeros_like(lg[:, 1][ok[:, 1]]), reduction="sum")]
