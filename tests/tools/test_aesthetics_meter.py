@@ -119,3 +119,35 @@ def test_the_seam_loss_reads_the_clips_own_grid_and_only_where_the_beat_was_judg
     assert seam_loss(dict(right, seam_logits=sure.flip(1)), labels, grid, beat).item() > 0.2
     off = dict(right, seam_logits=sure.flip(1), beat_frames=beat * torch.tensor([1.05, 1.05, 1.0]))
     assert seam_loss(off, labels, grid, beat).item() == 0.0
+
+
+def test_the_evidence_at_a_seam_reads_the_soprano_leap_and_the_chord_that_follows_in_the_key() -> None:
+    from musicgrammar.tools.aesthetics_model.transitions import transition_evidence
+
+    # 4 s of C major: the soprano holds C5 for 2 s, then leaps an octave up; the chord is C major, then F# major
+    lead = np.concatenate([_tone(72, 2.0, 0.2), _tone(84, 2.0, 0.2)])
+    acc = np.concatenate([sum(_tone(m, 2.0, 0.1) for m in (48, 55, 64)), sum(_tone(m, 2.0, 0.1) for m in (54, 61, 66))])
+    evidence = transition_evidence(_db(lead + acc), _db(lead), _db(acc), CFG)[0]  # (T, 33)
+    seam, held = 32, 16  # frames: the change at 2 s, and a frame in the middle of the held C chord
+    lead_move, lead_signed, both_sound, chords_alike = 0, 1, 2, 6
+    assert evidence[seam, lead_move] == pytest.approx(1.0) and evidence[seam, lead_signed] == pytest.approx(1.0)
+    assert evidence[held, lead_move] == 0.0 and evidence[seam, both_sound] == 1.0
+    assert evidence[held, chords_alike] > 0.95 > 0.5 > evidence[seam, chords_alike]
+    # the chroma before the held frame, turned to the key: its tonic (C, degree 0) is among the loudest classes
+    before = evidence[held, 8:20]
+    assert before[0] >= before.sort(descending=True).values[2]
+
+
+def test_the_seam_reader_weighs_the_evidence_at_the_seam_frames_only() -> None:
+    from musicgrammar.tools.aesthetics_model.model import SeamReader
+    from musicgrammar.tools.aesthetics_model.transitions import TRANSITIONS
+
+    torch.manual_seed(0)
+    cfg = cpu_config(seam_reader=True, seam_supervision=True, seam_evidence=True)
+    reader = SeamReader(cfg)
+    streams = [torch.randn(1, 64, cfg.dim) for _ in range(3)]
+    evidence = torch.randn(1, 128, TRANSITIONS, requires_grad=True)
+    _, logits, inside = reader(streams, torch.tensor([8.0]), evidence)  # a beat of 8 frames: 120 BPM
+    (logits[:, 0] * inside[:, 0]).sum().backward()  # the two-beat grid's break logits inside the clip: seams, halfway points
+    touched = set(torch.nonzero(evidence.grad[0].abs().sum(-1)).squeeze(-1).tolist())
+    assert touched == {f for f in range(8, 127, 8) if 2 <= f <= 126}  # seams every 16 frames, halfway points between

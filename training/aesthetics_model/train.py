@@ -392,6 +392,8 @@ def main() -> None:
     ap.add_argument("--seam-reader", action="store_true", help="add the learned reading of the half-bar seams (model.SeamReader)")
     ap.add_argument("--seam-supervision", type=float, default=0.0, metavar="WEIGHT",
                     help="train the seam reader to say which seams broke (data with seam records), at this loss weight")
+    ap.add_argument("--seam-evidence", action="store_true",
+                    help="give the seam reader the pitch moves and chords measured at each seam (transitions.py)")
     ap.add_argument("--ce-weight", type=float, default=1.0, help="weight of HiGIA's bin cross-entropy in the loss")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
@@ -401,8 +403,10 @@ def main() -> None:
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     if args.no_descriptors:
         overrides["descriptors"] = False
-    if args.seam_reader or args.seam_supervision:
+    if args.seam_reader or args.seam_supervision or args.seam_evidence:
         overrides["seam_reader"] = True
+    if args.seam_evidence:
+        overrides["seam_evidence"] = True
     if args.seam_supervision:
         overrides["seam_supervision"] = True
     cfg = getattr(configs, f"{args.config}_config")(**overrides)

@@ -43,6 +43,7 @@ class AestheticsConfig:
     metric_grid: bool = False  # add onset delays in fractions of the estimated beat and the half-bar seams (meter.py)
     seam_reader: bool = False  # a learned reading of the encodings on both sides of each half-bar seam (model.SeamReader)
     seam_supervision: bool = False  # the seam reader also learns which seams broke (training data that knows them)
+    seam_evidence: bool = False  # the seam reader also weighs plain measurements at each seam (transitions.py)
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -57,8 +58,8 @@ class AestheticsConfig:
             raise ValueError("onset_subframes and voice_motion extend the line statistics: set line_statistics too")
         if (self.metric_grid or self.seam_reader) and not self.onset_subframes:
             raise ValueError("metric_grid and seam_reader read the beat from the sub-frame onsets: set onset_subframes too")
-        if self.seam_supervision and not self.seam_reader:
-            raise ValueError("seam_supervision trains the seam reader: set seam_reader too")
+        if (self.seam_supervision or self.seam_evidence) and not self.seam_reader:
+            raise ValueError("seam_supervision and seam_evidence extend the seam reader: set seam_reader too")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 
-__all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics", "key_scales"]
+__all__ = ["DESCRIPTORS", "STATISTICS", "descriptors", "clip_statistics", "key_scales", "best_key_index"]
 
 DESCRIPTORS = 13
 _LAGS = range(2, 17)  # flux autocorrelation lags in frames: 1/8 s to 1 s at 16 frames per second
@@ -61,14 +61,22 @@ def _key_templates(device: torch.device) -> tuple[Tensor, Tensor]:
     return prof, torch.stack(masks)
 
 
-def _best_key(clip_chroma: Tensor) -> tuple[Tensor, Tensor]:
-    """(B, 12) energy per pitch class -> the best-fitting key's correlation (B,) and scale mask (B, 12)."""
+def _fit_keys(clip_chroma: Tensor) -> Tensor:
+    """(B, 12) energy per pitch class -> (B, 24) Pearson correlations with the 24 key profiles."""
     clip_chroma = clip_chroma / (clip_chroma.sum(dim=-1, keepdim=True) + 1e-10)
     z = (clip_chroma - clip_chroma.mean(dim=-1, keepdim=True)) / (clip_chroma.std(dim=-1, keepdim=True) + 1e-8)
-    profiles, masks = _key_templates(clip_chroma.device)
-    fit = z @ profiles.T / 11.0  # (B, 24) Pearson correlations with the 24 key profiles
-    clarity, best = fit.max(dim=-1)
-    return clarity, masks[best]
+    return z @ _key_templates(clip_chroma.device)[0].T / 11.0
+
+
+def _best_key(clip_chroma: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 12) energy per pitch class -> the best-fitting key's correlation (B,) and scale mask (B, 12)."""
+    clarity, best = _fit_keys(clip_chroma).max(dim=-1)
+    return clarity, _key_templates(clip_chroma.device)[1][best]
+
+
+def best_key_index(clip_chroma: Tensor) -> Tensor:
+    """(B, 12) energy per pitch class -> (B,) the best-fitting key: its tonic's pitch class, plus 12 when minor."""
+    return _fit_keys(clip_chroma).argmax(dim=-1)
 
 
 def key_scales(clip_chroma: Tensor) -> Tensor:

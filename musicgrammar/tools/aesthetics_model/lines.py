@@ -45,7 +45,8 @@ from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.descriptors import key_scales
 from musicgrammar.tools.aesthetics_model.meter import METER_STATISTICS, fine_flux, meter_statistics
 
-__all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width"]
+__all__ = ["LINE_STATISTICS", "ONSET_STATISTICS", "MOTION_STATISTICS", "line_statistics", "line_statistics_width", "tone_power",
+           "lead_track", "bass_track", "chroma_of"]
 
 LINE_STATISTICS = 18  # 6 melody + 3 bass + 1 joint leaps + 3 spread + 3 synchrony + 2 continuity
 _ONSET_LAGS, _LAG_POOL = 48, 4  # sub-frame lags 1..48 (to 375 ms at 7.8 ms), pooled in fours
@@ -59,14 +60,14 @@ _HARMONICS = ((12, 0.5), (19, 0.33), (24, 0.25))  # octave, twelfth, double octa
 _NOVELTY_FRAMES = 4  # a quarter second at 16 frames per second
 
 
-def _tone_power(db: Tensor, cfg: AestheticsConfig) -> Tensor:
+def tone_power(db: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, features) dB -> (B, T, semitone bands) linear power with most of the neighbour leakage undone."""
     power = torch.pow(10.0, db[..., : cfg.semitone_bands] / 10.0)
     padded = F.pad(power, (1, 1))
     return torch.relu(power - 0.3 * (padded[..., :-2] + padded[..., 2:]))
 
 
-def _lead_track(power: Tensor, cfg: AestheticsConfig) -> Tensor:
+def lead_track(power: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, bands) -> (B, T) MIDI pitch of the strongest harmonic-sum candidate, -1 where silent."""
     lo = max(0, _LEAD_RANGE[0] - cfg.semitone_low)
     hi = min(cfg.semitone_bands, _LEAD_RANGE[1] - cfg.semitone_low)
@@ -78,7 +79,7 @@ def _lead_track(power: Tensor, cfg: AestheticsConfig) -> Tensor:
     return torch.where(strength > _SOUNDING, best + lo + cfg.semitone_low, torch.full_like(best, -1))
 
 
-def _bass_track(power: Tensor, cfg: AestheticsConfig) -> Tensor:
+def bass_track(power: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, bands) -> (B, T) MIDI pitch of the lowest spectral peak within 10 dB of the frame's strongest
     band below E4, -1 where silent. A peak, not just a loud band: low notes leak into the band below."""
     low = power[..., : max(1, _BASS_TOP - cfg.semitone_low)]
@@ -157,7 +158,7 @@ def _synchrony(a: Tensor, b: Tensor, lag: int) -> Tensor:
     return both / 2 / norm
 
 
-def _chroma(power: Tensor, cfg: AestheticsConfig) -> Tensor:
+def chroma_of(power: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, bands) -> (B, T, 12) chroma from G3 up, each frame summing to 1 where anything sounds."""
     first = max(0, 55 - cfg.semitone_low)
     classes = (torch.arange(first, cfg.semitone_bands, device=power.device) + cfg.semitone_low) % 12
@@ -215,22 +216,22 @@ def _motion(power: Tensor, span: int) -> Tensor:
 def line_statistics(mix: Tensor, lead: Tensor, acc: Tensor, cfg: AestheticsConfig) -> Tensor:
     """(B, T, features) dB each (pass the mix for a missing stem) -> (B, line_statistics_width(cfg)), each
     roughly unit scale."""
-    p_mix, p_lead, p_acc = (_tone_power(x, cfg) for x in (mix, lead, acc))
-    in_key = key_scales(_chroma(p_mix, cfg).sum(dim=1))  # (B, 12) the clip key's scale
-    lead_track, bass_track = _lead_track(p_lead, cfg), _bass_track(p_acc, cfg)
+    p_mix, p_lead, p_acc = (tone_power(x, cfg) for x in (mix, lead, acc))
+    in_key = key_scales(chroma_of(p_mix, cfg).sum(dim=1))  # (B, 12) the clip key's scale
+    lead_line, bass_line = lead_track(p_lead, cfg), bass_track(p_acc, cfg)
     rows = []
     for i in range(mix.shape[0]):
-        melody_notes, bass_notes = _notes(lead_track[i]), _notes(bass_track[i])
+        melody_notes, bass_notes = _notes(lead_line[i]), _notes(bass_line[i])
         melody, bass = _line(melody_notes[0], in_key[i]), _line(bass_notes[0], in_key[i])
         rows.append(torch.stack([*melody, bass[0], bass[2], bass[5], _joint_leaps(melody_notes, bass_notes)]))
     lines = torch.stack(rows).to(mix.dtype)  # (B, 10)
     spread = (torch.stack([_spread(x, cfg) for x in (mix, lead, acc)], dim=-1) - 0.25) * 10.0  # (B, 3), 0 = leakage alone
     f_lead, f_acc = _flux(lead, cfg), _flux(acc, cfg)
     sync = torch.stack([_synchrony(f_lead, f_acc, lag) for lag in (0, 1, 2)], dim=-1)  # (B, 3)
-    novelty = torch.stack([_novelty(_chroma(p, cfg)) for p in (p_acc, p_mix)], dim=-1) * 3.0  # (B, 2)
+    novelty = torch.stack([_novelty(chroma_of(p, cfg)) for p in (p_acc, p_mix)], dim=-1) * 3.0  # (B, 2)
     fine = [fine_flux(x, cfg) for x in (mix, lead, acc)] if cfg.onset_subframes else []
     timing = [_onset_timing(*fine)] if fine else []
     motion = [_motion(p, span) for p in (p_lead, p_acc, p_mix) for span in _MOTION_SPANS] if cfg.voice_motion else []
-    meter = [meter_statistics(fine, lead_track, [p_lead, p_acc, p_mix],
-                              [_chroma(p_acc, cfg), _chroma(p_mix, cfg)], cfg)] if cfg.metric_grid else []
+    meter = [meter_statistics(fine, lead_line, [p_lead, p_acc, p_mix],
+                              [chroma_of(p_acc, cfg), chroma_of(p_mix, cfg)], cfg)] if cfg.metric_grid else []
     return torch.cat([lines, spread, sync, novelty, *timing, *motion, *meter], dim=-1)

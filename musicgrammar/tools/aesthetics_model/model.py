@@ -7,7 +7,8 @@
             and of the lines they carry: melody, bass, tuning, onset synchrony (lines.py)]
          [+ SeamReader: the encodings just before and after each half-bar seam of the estimated beat
             grid, scored by an MLP and pooled against the points halfway between seams       (B, dim)
-            (seam_supervision: also trained to say at which seams the music broke)]
+            (seam_supervision: also trained to say at which seams the music broke;
+             seam_evidence: also given the pitch moves and chords measured at each seam, transitions.py)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -28,6 +29,7 @@ from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, Aes
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
 from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
 from musicgrammar.tools.aesthetics_model.meter import GRIDS, beat_of, seam_positions
+from musicgrammar.tools.aesthetics_model.transitions import TRANSITIONS, transition_evidence
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "SeamReader", "HigiaHead", "higia_targets",
            "loss_fn"]
@@ -109,18 +111,25 @@ class SeamReader(nn.Module):
     With ``cfg.seam_supervision`` the reading also looks two positions further out on each side (the chord
     before and after, not only the instant) and a linear layer turns each reading into the logit that the
     music breaks there, trained against the seams the data knows broke (and the halfway points, which never
-    do); the mean, largest and summed probabilities at each grid's seams join the fused reading."""
+    do); the mean, largest and summed probabilities at each grid's seams join the fused reading.
+
+    With ``cfg.seam_evidence`` each reading also takes the plain measurements at the seam's frame
+    (transitions.transition_evidence: how the lead and bass move, how alike the chords are, which
+    chord follows which in the key)."""
 
     def __init__(self, cfg: AestheticsConfig) -> None:
         super().__init__()
         self.offsets = (-3, -1, 1, 3) if cfg.seam_supervision else (-1, 1)  # encoder positions (two frames each)
-        self.read = nn.Sequential(nn.Linear(3 * len(self.offsets) * cfg.dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
+        evidence = TRANSITIONS if cfg.seam_evidence else 0
+        self.read = nn.Sequential(nn.Linear(3 * len(self.offsets) * cfg.dim + evidence, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
         self.broken = nn.Linear(cfg.dim, 1) if cfg.seam_supervision else None
         summaries = 3 * len(GRIDS) if cfg.seam_supervision else 0
         self.fuse = nn.Linear(3 * len(GRIDS) * cfg.dim + summaries, cfg.dim)
 
-    def forward(self, streams: list[Tensor], beat_frames: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
-        """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,)
+    def forward(self, streams: list[Tensor], beat_frames: Tensor, evidence: Tensor | None = None
+                ) -> tuple[Tensor, Tensor | None, Tensor]:
+        """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,);
+        evidence: (B, T, TRANSITIONS) per frame, with cfg.seam_evidence
         -> (the reading (B, dim), the break logits (B, grids, 2, K) at the seams and at the halfway points,
         or None without supervision, and which of those lie inside the clip (B, grids, 2, K) bool)."""
         x = torch.cat(streams, dim=-1)  # (B, T2, 3 * dim)
@@ -133,6 +142,9 @@ class SeamReader(nn.Module):
                 # offset -1 covers frames 2i-2 .. 2i-1 and +1 frames 2i+2 .. 2i+3 around a seam at frame 2i
                 where = [(frames // 2 + o).clamp(0, t2 - 1) for o in self.offsets]
                 pair = torch.cat([x.gather(1, i[..., None].expand(b, -1, width)) for i in where], dim=-1)
+                if evidence is not None:  # the measurements at the seam's own frame
+                    at = frames.clamp(0, evidence.shape[1] - 1)[..., None].expand(b, -1, evidence.shape[-1])
+                    pair = torch.cat([pair, evidence.gather(1, at)], dim=-1)
                 readings.append((self.read(pair), ok[..., None].to(x.dtype)))  # (B, K, dim), (B, K, 1)
             (at_seam, m_seam), (at_half, m_half) = readings
             mean_seam = (at_seam * m_seam).sum(1) / m_seam.sum(1).clamp(min=1)
@@ -262,7 +274,8 @@ class AestheticsModel(nn.Module):
         seam_out: dict[str, Tensor] = {}
         if self.cfg.seam_reader:
             beat_frames = self._beat_frames(mix, lead, acc, use)
-            reading, seam_logits, seam_ok = self.seams([m, lead_t, acc_t], beat_frames)
+            evidence = transition_evidence(*self._streams(mix, lead, acc, use), self.cfg) if self.cfg.seam_evidence else None
+            reading, seam_logits, seam_ok = self.seams([m, lead_t, acc_t], beat_frames, evidence)
             h = h + reading
             if seam_logits is not None:  # for the training loss: where the model thinks the music broke
                 seam_out = {"seam_logits": seam_logits, "seam_ok": seam_ok, "beat_frames": beat_frames}
@@ -276,12 +289,18 @@ class AestheticsModel(nn.Module):
             h = self.joint(h + self.statistics(stats))
         return self.head(h) | seam_out
 
+    @staticmethod
+    def _streams(mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> list[Tensor]:
+        """The mix, lead and accompaniment band levels, the mix standing in for the stems where they are not used."""
+        if lead is None or acc is None:
+            return [mix, mix, mix]
+        keep = use.view(-1, 1, 1)
+        return [mix] + [torch.where(keep, s, mix) for s in (lead, acc)]
+
     @torch.no_grad()
     def _beat_frames(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
         """(B,) the estimated beat in frames, from the stems' onsets where they are used."""
-        keep = use.view(-1, 1, 1)
-        streams = [mix] + ([torch.where(keep, s, mix) for s in (lead, acc)] if lead is not None and acc is not None else [mix, mix])
-        return beat_of(streams, self.cfg) / self.cfg.onset_subframes
+        return beat_of(self._streams(mix, lead, acc, use), self.cfg) / self.cfg.onset_subframes
 
     def _lines(self, mix: Tensor, lead: Tensor | None, acc: Tensor | None, use: Tensor) -> Tensor:
         """(B, line_statistics_width(cfg)): from the stems where they are used, from the mix alone elsewhere."""
