@@ -14,7 +14,7 @@ def judge(
     audio: Path = typer.Argument(..., help="An audio file (WAV, FLAC, OGG...) or a run folder with mix.wav and stems/."),
     stems: Path | None = typer.Option(None, "--stems", help="A folder of per-part WAVs (the lead and the others)."),
     lead: str | None = typer.Option(None, "--lead", help="Which stem is the lead (its file name without .wav)."),
-    weights: Path | None = typer.Option(None, "--weights", help="A folder with config.json + model.safetensors."),
+    weights: Path | None = typer.Option(None, "--weights", help="A folder with config.json + model.safetensors, or an ensemble's members.json."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a summary."),
 ) -> None:
     """Score AUDIO on 1-5 per dimension (harmony, rhythm, coherence, audio quality) and overall, each with an

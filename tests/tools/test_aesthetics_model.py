@@ -188,10 +188,10 @@ def test_the_shipped_model_hears_clipping_and_noise_in_a_rendered_chorale_phrase
     at 5 dB SNR, its audio quality and overall scores must fall well below the clean render's."""
     pytest.importorskip("fluidsynth")
     from musicgrammar.ontologies import Key, Meter, Note, Part, Score
-    from musicgrammar.tools.aesthetics_model.api import WEIGHTS_DIR, load_model, score_audio
+    from musicgrammar.tools.aesthetics_model.api import has_weights, load_model, score_audio
     from musicgrammar.tools.render import render_parts, timgm_soundfont
 
-    if not (WEIGHTS_DIR / "model.safetensors").is_file():
+    if not has_weights():
         pytest.skip("no shipped weights")
     soprano = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 72]
     chords = [(55, 64, 48), (57, 65, 53), (59, 67, 55), (55, 64, 48)]
@@ -293,3 +293,47 @@ def test_ranking_loss_compares_clips_of_the_same_piece_only() -> None:
     assert ranking_loss(across, worst, pieces) < ranking_loss(torch.tensor([2.0, 1.5, 1.0, 4.0, 5.0]), worst, pieces)
     batches = piece_batches(["a", "a", "b", "b", "c"], 2, torch.Generator().manual_seed(0))
     assert sorted(len(b) for b in batches) in ([1, 4], [2, 3]) and sorted(torch.cat(batches).tolist()) == [0, 1, 2, 3, 4]
+
+
+def _tiny_data(folder: Path, clips: int = 8) -> None:
+    """Random uint8 feature clips of four pieces (two clips each: clean and one grade-1 fault)."""
+    folder.mkdir()
+    feats = np.random.default_rng(0).integers(0, 85, size=(clips, 3, 32, 84), dtype=np.uint8)
+    labels = np.array([[0, 0, 0, 0], [1, 0, 0, 0]] * (clips // 2), dtype=np.int8)
+    np.savez_compressed(folder / "train-0.npz", features=feats, labels=labels)
+    (folder / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(clips)], "scores": []}))
+
+
+def test_an_ensemble_reports_the_mean_of_its_members_scores_and_intervals(tmp_path: Path) -> None:
+    from musicgrammar.errors import ModelError
+    from musicgrammar.tools.aesthetics_model.api import has_weights, load_model
+    from training.aesthetics_model.ensemble import build
+    from training.aesthetics_model.train import save
+
+    members = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        members.append(tmp_path / f"m{seed}")
+        save(AestheticsModel(tiny_config()).eval(), members[-1], {"seed": seed})
+    _tiny_data(tmp_path / "data")
+    log = build(members, tmp_path / "both", [tmp_path / "data"], val_pieces=2)
+    assert has_weights(tmp_path / "both") and len(log["members"]) == 2
+    assert -1.0 <= log["val_spearman"] <= 1.0 and 0.0 <= log["val_interval_coverage"] <= 1.0
+    both, one, two = (load_model(tmp_path / f) for f in ("both", "m0", "m1"))
+    x = torch.from_numpy(from_uint8(np.random.default_rng(1).integers(0, 85, size=(3, 32, 84), dtype=np.uint8)))[None]
+    outs = [m(x[:, 0], x[:, 1], x[:, 2]) for m in (both, one, two)]
+    for key in ("score", "lo", "hi"):
+        assert torch.allclose(outs[0][key], (outs[1][key] + outs[2][key]) / 2, atol=1e-5)
+    with pytest.raises(SystemExit, match="already exists"):  # never writes into a folder it did not make
+        build(members, tmp_path / "both", [tmp_path / "data"], val_pieces=2)
+    # members that read other windows cannot be averaged; a listing that leaves its folder is refused
+    save(AestheticsModel(tiny_config(clip_frames=64)), tmp_path / "long", {})
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "members.json").write_text(json.dumps({"members": ["../m0", "../long"]}))
+    with pytest.raises(ModelError, match="members must be"):
+        load_model(tmp_path / "mixed")
+    for name in ("m0", "long"):
+        (tmp_path / "mixed" / name).symlink_to(tmp_path / name)
+    (tmp_path / "mixed" / "members.json").write_text(json.dumps({"members": ["m0", "long"]}))
+    with pytest.raises(ModelError, match="clip_frames"):
+        load_model(tmp_path / "mixed")

@@ -23,9 +23,12 @@ import numpy as np
 from musicgrammar.errors import ModelError, UserInputError
 
 if TYPE_CHECKING:
+    from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble
     from musicgrammar.tools.aesthetics_model.model import AestheticsModel
 
-__all__ = ["WEIGHTS_DIR", "HeardScores", "load_model", "score_audio", "score_files", "read_stems"]
+    Judge = AestheticsModel | AestheticsEnsemble
+
+__all__ = ["WEIGHTS_DIR", "HeardScores", "has_weights", "load_model", "score_audio", "score_files", "read_stems"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "aesthetics_model"
 
@@ -48,33 +51,59 @@ class HeardScores:
                 "scale": "1 (as broken as the worst synthetic degradation) .. 5 (undamaged rendering)"}
 
 
-def load_model(weights_dir: str | Path | None = None) -> "AestheticsModel":
-    """Load (once per process and folder) config.json + model.safetensors; ModelError when absent."""
+def has_weights(weights_dir: str | Path | None = None) -> bool:
+    """Whether the folder holds a model (config.json + model.safetensors) or an ensemble (members.json)."""
+    from musicgrammar.tools.aesthetics_model.ensemble import MEMBERS_FILE
+
+    folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
+    return (folder / MEMBERS_FILE).is_file() or ((folder / "config.json").is_file() and (folder / "model.safetensors").is_file())
+
+
+def load_model(weights_dir: str | Path | None = None) -> "Judge":
+    """Load (once per process and folder) config.json + model.safetensors, or the members an ensemble's
+    members.json names (ensemble.py); ModelError when absent or unreadable."""
     folder = Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR
     return _load(str(folder.resolve()))
 
 
 @lru_cache(maxsize=4)
-def _load(folder: str) -> "AestheticsModel":
+def _load(folder: str) -> "Judge":
     import torch
-    from safetensors.torch import load_file
 
     from musicgrammar.settings import get_settings
-    from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
-    from musicgrammar.tools.aesthetics_model.model import AestheticsModel
+    from musicgrammar.tools.aesthetics_model.ensemble import MEMBERS_FILE, AestheticsEnsemble
 
-    config, weights = Path(folder) / "config.json", Path(folder) / "model.safetensors"
-    if not config.is_file() or not weights.is_file():
-        raise ModelError(f"aesthetics model weights not found in {folder} (config.json and model.safetensors)")
     settings = get_settings()
     torch.set_num_threads(settings.torch_threads)
     device = settings.device if settings.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    listing = Path(folder) / MEMBERS_FILE
+    if not listing.is_file():
+        return _load_one(Path(folder)).to(device).eval()
+    try:
+        names = json.loads(listing.read_text())["members"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and "/" not in n and n not in (".", "..") for n in names):
+            raise ValueError("members must be a non-empty list of folder names")
+        ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot load the aesthetics ensemble from {folder}: {exc}") from exc
+    return ensemble.to(device).eval()
+
+
+def _load_one(folder: Path) -> "AestheticsModel":
+    from safetensors.torch import load_file
+
+    from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
+    from musicgrammar.tools.aesthetics_model.model import AestheticsModel
+
+    config, weights = folder / "config.json", folder / "model.safetensors"
+    if not config.is_file() or not weights.is_file():
+        raise ModelError(f"aesthetics model weights not found in {folder} (config.json and model.safetensors)")
     try:
         model = AestheticsModel(AestheticsConfig.from_dict(json.loads(config.read_text())))
         model.load_state_dict(load_file(str(weights)))
     except Exception as exc:  # a corrupt or mismatched checkpoint: one line, not a traceback
         raise ModelError(f"cannot load the aesthetics model from {folder}: {exc}") from exc
-    return model.to(device).eval()
+    return model
 
 
 def _wave(x: np.ndarray, sr: int, target_sr: int, length: int | None, name: str) -> np.ndarray:
@@ -95,7 +124,7 @@ def _wave(x: np.ndarray, sr: int, target_sr: int, length: int | None, name: str)
 
 
 def score_audio(mix: np.ndarray, sr: int, lead: np.ndarray | None = None, accompaniment: np.ndarray | None = None,
-                *, model: "AestheticsModel | None" = None) -> HeardScores:
+                *, model: "Judge | None" = None) -> HeardScores:
     """Score a mix (mono or (samples, channels)) at ``sr`` Hz, with its lead and accompaniment stems
     when both are given (same rate as the mix)."""
     import torch

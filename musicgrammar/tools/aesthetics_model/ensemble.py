@@ -1,0 +1,53 @@
+"""Several aesthetics models trained apart, heard together: their scores and intervals averaged.
+
+Models trained by different recipes misjudge different clips (one hears a shuffled seam another
+misses), so the mean of their scores ranks the clips of a piece better than any one of them
+(benchmarks/RESULTS.md). A weights folder holding ``members.json`` is an ensemble: the file names the
+member folders beside it, each an ordinary model folder (config.json, model.safetensors).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
+from musicgrammar.tools.aesthetics_model.model import AestheticsModel
+
+__all__ = ["MEMBERS_FILE", "SHARED_INPUTS", "AestheticsEnsemble"]
+
+MEMBERS_FILE = "members.json"
+# what every member must read alike: the same windows of the same features
+SHARED_INPUTS = ("sample_rate", "n_fft", "hop", "semitone_low", "semitone_bands", "n_mels", "clip_frames", "onset_subframes", "use_stems")
+_AVERAGED = ("score", "lo", "hi", "expected")
+
+
+class AestheticsEnsemble(nn.Module):
+    """(mix, lead, accompaniment) -> the members' mean score, interval bounds and expected score per output;
+    with members that all learned the seam breaks, their mean break logits (the first member's grid)."""
+
+    def __init__(self, members: list[AestheticsModel]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        first = members[0].cfg
+        for m in members[1:]:
+            differ = [k for k in SHARED_INPUTS if getattr(m.cfg, k) != getattr(first, k)]
+            if differ:
+                raise ValueError(f"ensemble members read different inputs: {', '.join(differ)}")
+        self.members = nn.ModuleList(members)
+
+    @property
+    def cfg(self) -> AestheticsConfig:
+        """The first member's config: the inputs every member reads (SHARED_INPUTS) and its head."""
+        return self.members[0].cfg  # type: ignore[union-attr, return-value]
+
+    def forward(self, mix: Tensor, lead: Tensor | None = None, acc: Tensor | None = None,
+                has_stems: Tensor | None = None) -> dict[str, Tensor | list[Tensor]]:
+        outs = [m(mix, lead, acc, has_stems) for m in self.members]
+        mean: dict[str, Tensor | list[Tensor]] = {k: torch.stack([o[k] for o in outs]).mean(0) for k in _AVERAGED}  # type: ignore[misc]
+        mean["logits"] = []  # bins differ per member; the interval is the mean of theirs
+        if all("seam_logits" in o for o in outs):
+            mean["seam_logits"] = torch.stack([o["seam_logits"] for o in outs]).mean(0)  # type: ignore[misc]
+            mean["seam_ok"], mean["beat_frames"] = outs[0]["seam_ok"], outs[0]["beat_frames"]
+        return mean

@@ -1,0 +1,93 @@
+"""Put trained aesthetics models together into one ensemble folder (musicgrammar/tools/aesthetics_model/ensemble.py).
+
+Each member folder (config.json, model.safetensors, train_log.json) is copied under --out as member_k/,
+members.json names them, and the ensemble is scored on the same validation chorales the members set
+aside (same data folders and --val-pieces as their training): its per-piece Spearman and the coverage
+of its mean intervals go into ensemble_log.json, beside each member's own. --out must not exist yet.
+
+    python training/aesthetics_model/ensemble.py --member DIR1 --member DIR2 --member DIR3 \\
+        --data .cache/aesthetics_second_s0 .cache/aesthetics_second_s1 .cache/aesthetics_second_s2 --val-pieces 40 --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from a checkout
+
+from musicgrammar.tools.aesthetics_model.ensemble import MEMBERS_FILE  # noqa: E402
+from training.aesthetics_model.train import load_sets, split_off_validation, targets_from_grades, validate  # noqa: E402
+
+_FILES = ("config.json", "model.safetensors", "train_log.json")
+
+
+@torch.no_grad()
+def _coverage(model: torch.nn.Module, x: torch.Tensor, grades: np.ndarray, batch: int) -> float:
+    """Share of validation clips whose true overall score lies in the reported overall interval."""
+    from training.aesthetics_model.train import _crop, _dequantize
+
+    model.eval()
+    held = []
+    truth = torch.from_numpy(targets_from_grades(grades)[:, -1])
+    for i in range(0, len(x), batch):
+        db = _crop(_dequantize(x[i : i + batch]), model.cfg.clip_frames)  # type: ignore[union-attr]
+        out = model(db[:, 0], db[:, 1], db[:, 2])
+        t = truth[i : i + batch]
+        held.append(((out["lo"][:, -1] <= t) & (t <= out["hi"][:, -1])).float())
+    return float(torch.cat(held).mean())
+
+
+def build(members: list[Path], out: Path, data: list[Path], val_pieces: int, batch: int = 64) -> dict:
+    from musicgrammar.tools.aesthetics_model.api import load_model
+
+    if out.exists():
+        raise SystemExit(f"{out} already exists: give a new folder")
+    for m in members:
+        missing = [f for f in _FILES[:2] if not (m / f).is_file()]
+        if missing:
+            raise SystemExit(f"{m}: no {', '.join(missing)}")
+    out.mkdir(parents=True)
+    names = []
+    for k, m in enumerate(members):
+        names.append(f"member_{k}")
+        (out / names[-1]).mkdir()
+        for f in _FILES:
+            if (m / f).is_file():
+                shutil.copy2(m / f, out / names[-1] / f)
+    (out / MEMBERS_FILE).write_text(json.dumps({"members": names}, indent=1))
+    feats, grades, meta = load_sets(data, "train")
+    _, (val_feats, val_grades, val_names) = split_off_validation(feats, grades, meta, val_pieces)
+    x = torch.from_numpy(val_feats)
+    measure = lambda model: {"val_spearman": round(validate(model, x, val_grades, val_names, batch), 4),  # noqa: E731
+                             "val_interval_coverage": round(_coverage(model, x, val_grades, batch), 4)}
+    log: dict = {"command": " ".join(sys.argv), "val_pieces": val_pieces,
+                 "members": [{"folder": name, "trained_as": str(source)} | measure(load_model(out / name)) for name, source in zip(names, members)]}
+    log |= measure(load_model(out))
+    (out / "ensemble_log.json").write_text(json.dumps(log, indent=1))
+    return log
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--member", type=Path, action="append", required=True, help="a trained model folder, repeatable")
+    ap.add_argument("--data", type=Path, nargs="+", required=True, help="the members' training data folders")
+    ap.add_argument("--val-pieces", type=int, default=40)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    log = build(args.member, args.out, args.data, args.val_pieces)
+    for m in log["members"]:
+        print(f"{m['folder']} ({m['trained_as']}): validation Spearman {m['val_spearman']:.3f}, coverage {m['val_interval_coverage']:.1%}")
+    print(f"ensemble: validation Spearman {log['val_spearman']:.3f}, coverage {log['val_interval_coverage']:.1%} ({args.out})")
+
+
+if __name__ == "__main__":
+    main()
