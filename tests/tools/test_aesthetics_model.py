@@ -318,12 +318,16 @@ def test_an_ensemble_reports_the_mean_of_its_members_scores_and_intervals(tmp_pa
     _tiny_data(tmp_path / "data")
     log = build(members, tmp_path / "both", [tmp_path / "data"], val_pieces=2)
     assert has_weights(tmp_path / "both") and len(log["members"]) == 2
-    assert -1.0 <= log["val_spearman"] <= 1.0 and 0.0 <= log["val_interval_coverage"] <= 1.0
+    assert -1.0 <= log["val_spearman"] <= 1.0 and log["val_interval_coverage"] >= 0.8 and log["interval_scale"] >= 1.0
     both, one, two = (load_model(tmp_path / f) for f in ("both", "m0", "m1"))
+    assert both.interval_scale == log["interval_scale"]
     x = torch.from_numpy(from_uint8(np.random.default_rng(1).integers(0, 85, size=(3, 32, 84), dtype=np.uint8)))[None]
     outs = [m(x[:, 0], x[:, 1], x[:, 2]) for m in (both, one, two)]
-    for key in ("score", "lo", "hi"):
-        assert torch.allclose(outs[0][key], (outs[1][key] + outs[2][key]) / 2, atol=1e-5)
+    score, lo, hi = ((outs[1][k] + outs[2][k]) / 2 for k in ("score", "lo", "hi"))
+    assert torch.allclose(outs[0]["score"], score, atol=1e-5)
+    # the mean interval, widened around the mean score by the calibrated factor
+    assert torch.allclose(outs[0]["lo"], score - both.interval_scale * (score - lo), atol=1e-5)
+    assert torch.allclose(outs[0]["hi"], score + both.interval_scale * (hi - score), atol=1e-5)
     with pytest.raises(SystemExit, match="already exists"):  # never writes into a folder it did not make
         build(members, tmp_path / "both", [tmp_path / "data"], val_pieces=2)
     # members that read other windows cannot be averaged; a listing that leaves its folder is refused

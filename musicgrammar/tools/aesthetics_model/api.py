@@ -80,10 +80,11 @@ def _load(folder: str) -> "Judge":
     if not listing.is_file():
         return _load_one(Path(folder)).to(device).eval()
     try:
-        names = json.loads(listing.read_text())["members"]
+        listed = json.loads(listing.read_text())
+        names = listed["members"]
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and "/" not in n and n not in (".", "..") for n in names):
             raise ValueError("members must be a non-empty list of folder names")
-        ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names])
+        ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names], float(listed.get("interval_scale", 1.0)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"cannot load the aesthetics ensemble from {folder}: {exc}") from exc
     return ensemble.to(device).eval()

@@ -3,7 +3,10 @@
 Models trained by different recipes misjudge different clips (one hears a shuffled seam another
 misses), so the mean of their scores ranks the clips of a piece better than any one of them
 (benchmarks/RESULTS.md). A weights folder holding ``members.json`` is an ensemble: the file names the
-member folders beside it, each an ordinary model folder (config.json, model.safetensors).
+member folders beside it, each an ordinary model folder (config.json, model.safetensors), and the
+factor by which the mean interval is widened around the mean score (``interval_scale``, calibrated on
+validation clips by training/aesthetics_model/ensemble.py: where members disagree about where a clip
+sits, the mean of their intervals holds less than each of them).
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ class AestheticsEnsemble(nn.Module):
     """(mix, lead, accompaniment) -> the members' mean score, interval bounds and expected score per output;
     with members that all learned the seam breaks, their mean break logits (the first member's grid)."""
 
-    def __init__(self, members: list[AestheticsModel]) -> None:
+    def __init__(self, members: list[AestheticsModel], interval_scale: float = 1.0) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
+        if not 1.0 <= interval_scale <= 10.0:
+            raise ValueError(f"interval_scale must lie in [1, 10], got {interval_scale}")
+        self.interval_scale = interval_scale
         first = members[0].cfg
         for m in members[1:]:
             differ = [k for k in SHARED_INPUTS if getattr(m.cfg, k) != getattr(first, k)]
@@ -46,6 +52,9 @@ class AestheticsEnsemble(nn.Module):
                 has_stems: Tensor | None = None) -> dict[str, Tensor | list[Tensor]]:
         outs = [m(mix, lead, acc, has_stems) for m in self.members]
         mean: dict[str, Tensor | list[Tensor]] = {k: torch.stack([o[k] for o in outs]).mean(0) for k in _AVERAGED}  # type: ignore[misc]
+        score, lo, hi = mean["score"], mean["lo"], mean["hi"]
+        mean["lo"] = score - self.interval_scale * (score - lo)  # type: ignore[operator]
+        mean["hi"] = score + self.interval_scale * (hi - score)  # type: ignore[operator]
         mean["logits"] = []  # bins differ per member; the interval is the mean of theirs
         if all("seam_logits" in o for o in outs):
             mean["seam_logits"] = torch.stack([o["seam_logits"] for o in outs]).mean(0)  # type: ignore[misc]
