@@ -4,7 +4,8 @@ For each model folder given: the per-piece Spearman(overall, grade) of the repor
 HiGIA head's expected score (the mean of its bin distribution, before the interval); per dimension the
 same two; per degradation (the clean clip and that degradation's clips of each piece); and what the
 overall metric would become if one thing were known exactly, the model's other predictions unchanged:
-the clean clip ranked first, or one degradation's clips scored by their true grade. For models trained
+the clean clip ranked first, one degradation's clips scored by their true grade, or the shuffled clips
+scored by their true share of broken seams (a perfect seam counter; the data's records). For models trained
 with seam supervision, how well the break logits find the seams a shuffle broke (the data's records).
 Then every pair of models averaged (an ensemble).
 
@@ -60,6 +61,18 @@ def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64, meta: list[dict
     return np.concatenate(scores), np.concatenate(expected), seams
 
 
+def _seams_counted(overall: np.ndarray, meta: list[dict], worst: np.ndarray) -> np.ndarray | None:
+    """The overall scores with each shuffled clip's replaced by its true share of broken seams mapped to a
+    score (a line fitted from share to grade over those clips): what a perfect seam counter could do."""
+    at = np.array([m["kind"] == "shuffled_segments" and bool(m.get("broken_seams")) for m in meta])
+    if at.sum() < 2:
+        return None
+    share = np.array([np.mean(m["broken_seams"]) for m, a in zip(meta, at) if a])
+    counted = overall.copy()
+    counted[at] = 5.0 - np.polyval(np.polyfit(share, worst[at], 1), share)
+    return counted
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, required=True)
@@ -97,13 +110,16 @@ def main() -> None:
             exact = score[:, -1].copy()
             exact[kinds == k] = 5.0 - worst[kinds == k]
             oracles.append(f"{rho(exact):.3f}")
+        counted = _seams_counted(score[:, -1], meta, worst)
+        oracles.append("-" if counted is None else f"{rho(counted):.3f}")
         rows.append((name, per_kind, oracles))
     print("\nPer degradation: per-piece Spearman(overall, grade) over the clean clip and that degradation's clips.\n")
     print("| model | " + " | ".join(KIND_NAMES) + " |\n|---|" + "---|" * len(KIND_NAMES))
     for name, per_kind, _ in rows:
         print(f"| {name} | " + " | ".join(per_kind) + " |")
     print("\nThe overall metric if one thing were known exactly (the other predictions unchanged).\n")
-    print("| model | clean clip first | " + " | ".join(f"{k} exact" for k in KIND_NAMES) + " |\n|---|---|" + "---|" * len(KIND_NAMES))
+    print("| model | clean clip first | " + " | ".join(f"{k} exact" for k in KIND_NAMES) + " | shuffled: broken seams counted |\n|---|---|"
+          + "---|" * (len(KIND_NAMES) + 1))
     for name, _, oracles in rows:
         print(f"| {name} | " + " | ".join(oracles) + " |")
     shuffled = [m for m in meta if m["kind"] == "shuffled_segments" and "broken_seams" in m]
