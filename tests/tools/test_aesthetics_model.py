@@ -326,8 +326,8 @@ def test_an_ensemble_reports_the_mean_of_its_members_scores_and_intervals(tmp_pa
     score, lo, hi = ((outs[1][k] + outs[2][k]) / 2 for k in ("score", "lo", "hi"))
     assert torch.allclose(outs[0]["score"], score, atol=1e-5)
     # the mean interval, widened around the mean score by the calibrated factor
-    assert torch.allclose(outs[0]["lo"], score - both.interval_scale * (score - lo), atol=1e-5)
-    assert torch.allclose(outs[0]["hi"], score + both.interval_scale * (hi - score), atol=1e-5)
+    assert torch.allclose(outs[0]["lo"], (score - both.interval_scale * (score - lo)).clamp(min=0.5), atol=1e-5)
+    assert torch.allclose(outs[0]["hi"], (score + both.interval_scale * (hi - score)).clamp(max=5.5), atol=1e-5)
     with pytest.raises(SystemExit, match="already exists"):  # never writes into a folder it did not make
         build(members, tmp_path / "both", [tmp_path / "data"], val_pieces=2)
     # members that read other windows cannot be averaged; a listing that leaves its folder is refused

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
+from musicgrammar.tools.aesthetics_model.config import SCORE_RANGE, AestheticsConfig
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel
 
 __all__ = ["MEMBERS_FILE", "SHARED_INPUTS", "AestheticsEnsemble"]
@@ -53,8 +53,9 @@ class AestheticsEnsemble(nn.Module):
         outs = [m(mix, lead, acc, has_stems) for m in self.members]
         mean: dict[str, Tensor | list[Tensor]] = {k: torch.stack([o[k] for o in outs]).mean(0) for k in _AVERAGED}  # type: ignore[misc]
         score, lo, hi = mean["score"], mean["lo"], mean["hi"]
-        mean["lo"] = score - self.interval_scale * (score - lo)  # type: ignore[operator]
-        mean["hi"] = score + self.interval_scale * (hi - score)  # type: ignore[operator]
+        # widened, but never past the bins' own edges: no member can place a score outside them
+        mean["lo"] = (score - self.interval_scale * (score - lo)).clamp(min=SCORE_RANGE[0])  # type: ignore[operator]
+        mean["hi"] = (score + self.interval_scale * (hi - score)).clamp(max=SCORE_RANGE[1])  # type: ignore[operator]
         mean["logits"] = []  # bins differ per member; the interval is the mean of theirs
         if all("seam_logits" in o for o in outs):
             mean["seam_logits"] = torch.stack([o["seam_logits"] for o in outs]).mean(0)  # type: ignore[misc]
