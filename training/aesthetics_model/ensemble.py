@@ -54,7 +54,7 @@ def _coverage(bounds: tuple[torch.Tensor, torch.Tensor, torch.Tensor], truth: to
 def build(members: list[Path], out: Path, data: list[Path], val_pieces: int, coverage: float = 0.8, batch: int = 64) -> dict:
     from musicgrammar.tools.aesthetics_model.api import load_model
 
-    if out.exists():
+    if out.exists() or out.is_symlink():
         raise SystemExit(f"{out} already exists: give a new folder")
     for m in members:
         missing = [f for f in _FILES[:2] if not (m / f).is_file()]

@@ -398,6 +398,8 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    if args.ce_weight < 0 or args.seam_supervision < 0:
+        raise SystemExit("--ce-weight and --seam-supervision are loss weights: give 0 or more")
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})

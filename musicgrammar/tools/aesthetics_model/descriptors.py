@@ -61,22 +61,25 @@ def _key_templates(device: torch.device) -> tuple[Tensor, Tensor]:
     return prof, torch.stack(masks)
 
 
-def _fit_keys(clip_chroma: Tensor) -> Tensor:
-    """(B, 12) energy per pitch class -> (B, 24) Pearson correlations with the 24 key profiles."""
+def _fit_keys(clip_chroma: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 12) energy per pitch class -> (B, 24) Pearson correlations with the 24 key profiles, and the
+    keys' (24, 12) scale masks."""
     clip_chroma = clip_chroma / (clip_chroma.sum(dim=-1, keepdim=True) + 1e-10)
     z = (clip_chroma - clip_chroma.mean(dim=-1, keepdim=True)) / (clip_chroma.std(dim=-1, keepdim=True) + 1e-8)
-    return z @ _key_templates(clip_chroma.device)[0].T / 11.0
+    profiles, masks = _key_templates(clip_chroma.device)
+    return z @ profiles.T / 11.0, masks
 
 
 def _best_key(clip_chroma: Tensor) -> tuple[Tensor, Tensor]:
     """(B, 12) energy per pitch class -> the best-fitting key's correlation (B,) and scale mask (B, 12)."""
-    clarity, best = _fit_keys(clip_chroma).max(dim=-1)
-    return clarity, _key_templates(clip_chroma.device)[1][best]
+    fit, masks = _fit_keys(clip_chroma)
+    clarity, best = fit.max(dim=-1)
+    return clarity, masks[best]
 
 
 def best_key_index(clip_chroma: Tensor) -> Tensor:
     """(B, 12) energy per pitch class -> (B,) the best-fitting key: its tonic's pitch class, plus 12 when minor."""
-    return _fit_keys(clip_chroma).argmax(dim=-1)
+    return _fit_keys(clip_chroma)[0].argmax(dim=-1)
 
 
 def key_scales(clip_chroma: Tensor) -> Tensor:
