@@ -214,6 +214,23 @@ def test_the_shipped_model_hears_clipping_and_noise_in_a_rendered_chorale_phrase
         assert clean.overall > bad.overall
 
 
+def test_the_shipped_weights_stay_under_ten_megabytes_and_name_only_members_that_load() -> None:
+    """The shipped folder (one model or an ensemble of them) is small enough to ship in the package:
+    its safetensors files together at most 10 MB, and every member members.json names is a model folder."""
+    from musicgrammar.tools.aesthetics_model.api import WEIGHTS_DIR, has_weights
+    from musicgrammar.tools.aesthetics_model.ensemble import MEMBERS_FILE
+
+    if not has_weights():
+        pytest.skip("no shipped weights")
+    total = sum(f.stat().st_size for f in WEIGHTS_DIR.rglob("*.safetensors"))
+    assert 0 < total <= 10_000_000
+    members = WEIGHTS_DIR / MEMBERS_FILE
+    if members.is_file():
+        for name in json.loads(members.read_text())["members"]:
+            assert (WEIGHTS_DIR / name / "model.safetensors").is_file()
+            assert (WEIGHTS_DIR / name / "config.json").is_file()
+
+
 def _chord_db(midi: list[int], seconds: float = 2.0) -> torch.Tensor:
     """Sine tones at the given MIDI pitches, through the model's features: (1, T, features) dB."""
     wave = sum(_sine(440.0 * 2 ** ((m - 69) / 12), seconds, level=0.2) for m in midi)
