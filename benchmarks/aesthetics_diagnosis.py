@@ -29,7 +29,7 @@ from benchmarks.aesthetics_model import KIND_NAMES, per_piece_spearman  # noqa: 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
-from training.aesthetics_model.train import load_split, own_grid, seam_targets  # noqa: E402
+from training.aesthetics_model.train import load_sets, own_grid, seam_targets  # noqa: E402
 
 
 def outputs(model_dir: Path, feats: np.ndarray, batch: int = 64, meta: list[dict] | None = None
@@ -75,11 +75,11 @@ def _seams_counted(overall: np.ndarray, meta: list[dict], worst: np.ndarray) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True, nargs="+", help="one or more build_data.py folders (each render of a chorale a piece)")
     ap.add_argument("--model", action="append", default=[], help="NAME=DIR, repeatable")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    feats, grades, meta = load_split(args.data, "heldout")
+    feats, grades, meta = load_sets(args.data, "heldout")
     worst = grades.max(axis=1).astype(float)
     pieces = [m["piece"] for m in meta]
     kinds = np.array([m["kind"] for m in meta])

@@ -19,6 +19,10 @@ and its grade over the clips where that dimension is the damaged one or the clip
 
     python benchmarks/aesthetics_model.py --data .cache/aesthetics_data \
         --model shipped=musicgrammar/weights/aesthetics_model --model mix_only=DIR --model regression=DIR
+
+Several --data folders (the held-out split rendered with other seeds: other windows, instruments and
+damage of the same held-out chorales) are scored together, each render of a chorale a piece of its
+own; the table also gives each folder's mean apart, which shows how much one render's number moves.
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ def baselines(data: Path, meta: list[dict]) -> dict[str, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, required=True, nargs="+", help="one or more build_data.py folders with a held-out split")
     ap.add_argument("--model", action="append", default=[], help="NAME=DIR, repeatable")
     ap.add_argument("--no-baselines", action="store_true", help="skip the rule judge and the loss-profile signal")
     ap.add_argument("--baselines-from", type=Path, default=None,
@@ -136,10 +140,18 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/aesthetics_model.md"))
     args = ap.parse_args()
     torch.set_num_threads(1)
-    from training.aesthetics_model.train import load_split, targets_from_grades
+    from training.aesthetics_model.train import load_sets, targets_from_grades
 
-    feats, grades, meta = load_split(args.data, "heldout")
+    feats, grades, meta = load_sets(args.data, "heldout")  # a chorale's k-th render (k > 0) is piece "name#k"
     pieces = [m["piece"] for m in meta]
+    render = np.array([p.partition("#")[2] or "0" for p in pieces])
+    renders = list(dict.fromkeys(render))
+
+    def per_render(pred: np.ndarray) -> str:
+        """Each data folder's per-piece mean apart, "a / b / ..."."""
+        return " / ".join(f"{per_piece_spearman([p for p, r in zip(pieces, render) if r == k], pred[render == k], grade[render == k])[0]:.3f}"
+                          for k in renders)
+
     grade = grades.max(axis=1).astype(float)
     target = targets_from_grades(grades)
     rows, dim_rows, kind_rows = [], [], []
@@ -156,7 +168,7 @@ def main() -> None:
             higia = load_model(Path(folder)).cfg.head == "higia"
             covered = (out["lo"][:, k] <= target[:, k]) & (target[:, k] <= out["hi"][:, k])
             label = f"{name} ({'mix + stems, MSAF' if stems else 'mix only'}, {'HiGIA' if higia else 'regression'})"
-            rows.append([label, f"{rho:.3f}", f"{worst_rho:.3f}", str(n), f"{np.mean((out['score'][:, k] - target[:, k]) ** 2):.3f}",
+            rows.append([label, f"{rho:.3f}", per_render(out["score"][:, k]), f"{worst_rho:.3f}", str(n), f"{np.mean((out['score'][:, k] - target[:, k]) ** 2):.3f}",
                          f"{covered.mean():.1%}" if higia else "-",
                          f"{np.mean(out['hi'][:, k] - out['lo'][:, k]):.2f}" if higia else "-", f"{ms:.1f}"])
             dim_rho = []
@@ -172,24 +184,31 @@ def main() -> None:
                 kind_rho.append(f"{r:.2f}")
             kind_rows.append([label] + kind_rho)
     if not args.no_baselines:
-        cache = (args.baselines_from or args.data) / "baselines.json"  # they depend on the clips only: computed once
-        if cache.is_file():
-            saved = json.loads(cache.read_text())
-            base, ms = {k: np.array(v, dtype=float) for k, v in saved["values"].items()}, saved["ms_per_clip"]
-        else:
-            started = time.perf_counter()
-            base = baselines(args.data, meta)
-            ms = (time.perf_counter() - started) / len(feats) * 1000
-            cache.write_text(json.dumps({"values": {k: v.tolist() for k, v in base.items()}, "ms_per_clip": ms}))
+        parts, times = [], []
+        for k, folder in enumerate(args.data):
+            source = args.baselines_from if (args.baselines_from and k == 0) else folder
+            cache = source / "baselines.json"  # they depend on the clips only: computed once per folder
+            if cache.is_file():
+                saved = json.loads(cache.read_text())
+                parts.append({name: np.array(v, dtype=float) for name, v in saved["values"].items()})
+                times.append(saved["ms_per_clip"])
+            else:
+                own = [m for m, r in zip(meta, render) if r == renders[k]]
+                started = time.perf_counter()
+                parts.append(baselines(folder, own))
+                times.append((time.perf_counter() - started) / len(own) * 1000)
+                cache.write_text(json.dumps({"values": {n: v.tolist() for n, v in parts[-1].items()}, "ms_per_clip": times[-1]}))
+        base, ms = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}, float(np.mean(times))
         for name, values in base.items():
             rho, n = per_piece_spearman(pieces, values, grade)
             defined = np.isfinite(values).mean()
-            rows.append([f"{name} (defined on {defined:.0%} of clips)", f"{rho:.3f}", "-", str(n), "-", "-", "-",
+            rows.append([f"{name} (defined on {defined:.0%} of clips)", f"{rho:.3f}", per_render(values), "-", str(n), "-", "-", "-",
                          f"{ms:.0f} (the two baselines together)"])
-    lines = [f"Held-out: {len(feats)} clips from {len(set(pieces))} chorales never seen in training "
-             f"(17 per piece: clean + grades 1-4 x 4 dimensions).", "",
-             "| judge | per-piece Spearman(overall, grade), mean | the same for the worst dimension's score | pieces | overall MSE (1-5) | interval coverage | mean interval width | ms per clip |",
-             "|---|---|---|---|---|---|---|---|"]
+    chorales = len({m["chorale"] for m in meta})
+    lines = [f"Held-out: {len(feats)} clips from {chorales} chorales never seen in training, {len(renders)} render(s) of each "
+             f"({', '.join(str(d) for d in args.data)}; 17 clips per piece: clean + grades 1-4 x 4 dimensions).", "",
+             "| judge | per-piece Spearman(overall, grade), mean | the same per render | the same for the worst dimension's score | pieces | overall MSE (1-5) | interval coverage | mean interval width | ms per clip |",
+             "|---|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "Per dimension: per-piece Spearman(dimension score, its grade) over the clean clip and that dimension's damaged clips.", "",
               "| model | " + " | ".join(DIMENSIONS) + " |", "|---|" + "---|" * len(DIMENSIONS)]
