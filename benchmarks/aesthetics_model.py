@@ -107,7 +107,7 @@ def spec_for(clean):  # type: ignore[no-untyped-def]
     )
 
 
-def baselines(data: Path, meta: list[dict]) -> dict[str, np.ndarray]:
+def baselines(data: Path) -> dict[str, np.ndarray]:
     """The rule judge's overall and the loss-profile signal on every held-out clip (NaN where undefined)."""
     from musicgrammar.agents.aesthetics_judge import loss_profile_signal
     from musicgrammar.agents.aesthetics_rules import judge_piece
@@ -136,7 +136,7 @@ def main() -> None:
     ap.add_argument("--model", action="append", default=[], help="NAME=DIR, repeatable")
     ap.add_argument("--no-baselines", action="store_true", help="skip the rule judge and the loss-profile signal")
     ap.add_argument("--baselines-from", type=Path, default=None,
-                    help="a data folder whose baselines.json to reuse (the same clips rendered again)")
+                    help="a data folder whose baselines.json to reuse for the first --data folder (the same clips rendered again)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/aesthetics_model.md"))
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -144,13 +144,12 @@ def main() -> None:
 
     feats, grades, meta = load_sets(args.data, "heldout")  # a chorale's k-th render (k > 0) is piece "name#k"
     pieces = [m["piece"] for m in meta]
-    render = np.array([p.partition("#")[2] or "0" for p in pieces])
-    renders = list(dict.fromkeys(render))
+    render = np.array([m["source"] for m in meta])  # which --data folder each clip came from
 
     def per_render(pred: np.ndarray) -> str:
         """Each data folder's per-piece mean apart, "a / b / ..."."""
         return " / ".join(f"{per_piece_spearman([p for p, r in zip(pieces, render) if r == k], pred[render == k], grade[render == k])[0]:.3f}"
-                          for k in renders)
+                          for k in range(len(args.data)))
 
     grade = grades.max(axis=1).astype(float)
     target = targets_from_grades(grades)
@@ -193,11 +192,11 @@ def main() -> None:
                 parts.append({name: np.array(v, dtype=float) for name, v in saved["values"].items()})
                 times.append(saved["ms_per_clip"])
             else:
-                own = [m for m, r in zip(meta, render) if r == renders[k]]
                 started = time.perf_counter()
-                parts.append(baselines(folder, own))
-                times.append((time.perf_counter() - started) / len(own) * 1000)
-                cache.write_text(json.dumps({"values": {n: v.tolist() for n, v in parts[-1].items()}, "ms_per_clip": times[-1]}))
+                parts.append(baselines(folder))
+                times.append((time.perf_counter() - started) / int((render == k).sum()) * 1000)
+                if not cache.is_symlink():  # a link the user put there is never written through
+                    cache.write_text(json.dumps({"values": {n: v.tolist() for n, v in parts[-1].items()}, "ms_per_clip": times[-1]}))
         base, ms = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}, float(np.mean(times))
         for name, values in base.items():
             rho, n = per_piece_spearman(pieces, values, grade)
@@ -205,7 +204,7 @@ def main() -> None:
             rows.append([f"{name} (defined on {defined:.0%} of clips)", f"{rho:.3f}", per_render(values), "-", str(n), "-", "-", "-",
                          f"{ms:.0f} (the two baselines together)"])
     chorales = len({m["chorale"] for m in meta})
-    lines = [f"Held-out: {len(feats)} clips from {chorales} chorales never seen in training, {len(renders)} render(s) of each "
+    lines = [f"Held-out: {len(feats)} clips from {chorales} chorales never seen in training, {len(args.data)} render(s) of each "
              f"({', '.join(str(d) for d in args.data)}; 17 clips per piece: clean + grades 1-4 x 4 dimensions).", "",
              "| judge | per-piece Spearman(overall, grade), mean | the same per render | the same for the worst dimension's score | pieces | overall MSE (1-5) | interval coverage | mean interval width | ms per clip |",
              "|---|---|---|---|---|---|---|---|---|"]

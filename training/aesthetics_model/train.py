@@ -208,9 +208,9 @@ def load_sets(data: list[Path], split: str) -> tuple[np.ndarray, np.ndarray, lis
     """Several data folders of one split together (e.g. builds with other seeds: other windows, instruments
     and damage of the same chorales). A chorale's clips from the k-th folder (k > 0) are another piece for
     the ranking loss ("name#k": only clips of one window are compared) but the same chorale for the
-    validation split, which sets whole chorales aside."""
+    validation split, which sets whole chorales aside; each record also keeps its folder's index ("source")."""
     parts = [load_split(d, split) for d in data]
-    meta = [dict(m, piece=m["piece"] + (f"#{k}" if k else ""), chorale=m["piece"]) for k, (_, _, ms) in enumerate(parts) for m in ms]
+    meta = [dict(m, piece=m["piece"] + (f"#{k}" if k else ""), chorale=m["piece"], source=k) for k, (_, _, ms) in enumerate(parts) for m in ms]
     return np.concatenate([f for f, _, _ in parts]), np.concatenate([g for _, g, _ in parts]), meta
 
 
