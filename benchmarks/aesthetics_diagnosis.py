@@ -7,7 +7,8 @@ overall metric would become if one thing were known exactly, the model's other p
 the clean clip ranked first, one degradation's clips scored by their true grade, or the shuffled clips
 scored by their true share of broken seams (a perfect seam counter; the data's records). For models trained
 with seam supervision, how well the break logits find the seams a shuffle broke (the data's records).
-Then every pair of models averaged (an ensemble).
+Per bar length (4/4, 3/4, and the 6-quarter bars of a 12/8 chorale) the per-piece Spearman, and the piece
+renders ranked worst. Then every pair of models averaged (an ensemble).
 
     python benchmarks/aesthetics_diagnosis.py --data .cache/aesthetics_data --model A=DIR --model B=DIR
 """
@@ -73,6 +74,25 @@ def _seams_counted(overall: np.ndarray, meta: list[dict], worst: np.ndarray) -> 
     return counted
 
 
+def _by_bar(overall: dict[str, np.ndarray], meta: list[dict], worst: np.ndarray, lowest: int = 5) -> None:
+    """Per-piece Spearman grouped by the clips' bar length (twice the half bar the data records), and the
+    piece renders each model ranks worst: a metre the training chorales seldom have shows up here."""
+    from scipy.stats import spearmanr
+
+    pieces = sorted({m["piece"] for m in meta})
+    rows = {p: [i for i, m in enumerate(meta) if m["piece"] == p] for p in pieces}
+    bar = {p: 2 * meta[rows[p][0]]["half_bar"] for p in pieces}
+    lengths = sorted(set(bar.values()))
+    print("\nPer-piece Spearman by bar length in quarter notes (pieces: chorale renders).\n")
+    print("| model | " + " | ".join(f"{b:g} ({sum(v == b for v in bar.values())})" for b in lengths) + " | worst piece renders |")
+    print("|---|" + "---|" * len(lengths) + "---|")
+    for name, pred in overall.items():
+        rho = {p: float(spearmanr(pred[rows[p]], worst[rows[p]]).statistic) for p in pieces if np.ptp(pred[rows[p]]) > 0}
+        means = [np.mean([r for p, r in rho.items() if bar[p] == b] or [np.nan]) for b in lengths]
+        low = ", ".join(f"{p} {r:.2f}" for p, r in sorted(rho.items(), key=lambda kv: -kv[1])[:lowest])
+        print(f"| {name} | " + " | ".join(f"{m:.3f}" for m in means) + f" | {low} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, required=True, nargs="+", help="one or more build_data.py folders (each render of a chorale a piece)")
@@ -135,6 +155,7 @@ def main() -> None:
         print("| model | clips | seams | broken share | AUC | accuracy at logit 0 |\n|---|---|---|---|---|---|")
         for name, sm in seam_rows:
             print(f"| {name} | {sm['clips']} | {sm['seams']} | {sm['broken']:.1%} | {sm['auc']:.3f} | {sm['accuracy']:.1%} |")
+    _by_bar(overall, meta, worst)
     if len(overall) > 1:
         print("\nPairs averaged (reported overall scores).\n\n| models | per-piece Spearman |\n|---|---|")
         for a, b in itertools.combinations(overall, 2):

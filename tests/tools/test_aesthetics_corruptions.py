@@ -164,3 +164,36 @@ def test_a_second_degradation_hurts_another_dimension_and_leaves_the_first_ones_
     assert 2 <= len(added) <= 14  # about half of the 16 damaged clips
     assert all(extra[0].dimension != first.dimension and extra[1] in (1, 2, 3, 4) for first, extra in added)
     assert second_degradations(plan, 0.0, random.Random(1)) == [None] * len(plan)
+
+
+def test_a_shuffle_heavy_build_makes_the_second_degradations_shuffled_half_bars() -> None:
+    from training.aesthetics_model.build_data import second_degradations, variants
+
+    plan = variants(random.Random("0:bach/bwv1.6.mxl"))
+    assert second_degradations(plan, 0.5, random.Random(1), 0.0) == second_degradations(plan, 0.5, random.Random(1))
+    every = second_degradations(plan, 1.0, random.Random(1), 1.0)
+    for (first, _), extra in zip(plan[1:], every[1:]):
+        assert extra is not None  # --second 1: every damaged clip has a second degradation
+        if first.dimension == "coherence":  # a shuffled clip gets a fault of another dimension, never a second shuffle
+            assert extra[0].dimension != "coherence"
+        else:
+            assert extra[0].name == "shuffled_segments" and extra[1] in (1, 2, 3, 4)
+
+
+def test_a_chorale_heard_in_compound_metre_puts_each_beat_on_a_dotted_quarter_and_its_eighths_long_short() -> None:
+    from training.aesthetics_model.build_data import half_bar, to_compound
+
+    chorale = _chorale_like()
+    # a passing eighth pair in the lead's second beat: E on the beat, F on its second eighth
+    passing = [Note(pitch=76, start=1.0, duration=0.5), Note(pitch=77, start=1.5, duration=0.5)]
+    chorale.parts[0].notes[1:2] = passing
+    compound = to_compound(chorale)
+    assert compound is not None and str(compound.meter) == "12/8" and compound.bar_quarters == 6.0
+    assert half_bar(compound) == 3.0  # two dotted-quarter beats: the seams a shuffle cuts at
+    lead = [(n.pitch, n.start, n.duration) for n in compound.parts[0].notes[:4]]
+    assert lead == [(72, 0.0, 1.5), (76, 1.5, 1.0), (77, 2.5, 0.5), (76, 3.0, 1.5)]  # C, then E-F long-short, then E
+    assert [n.start for n in compound.parts[1].notes] == [0.0, 6.0, 12.0, 18.0]  # whole bars stay whole bars
+    assert sorted(n.pitch for p in compound.parts for n in p.notes) == sorted(n.pitch for p in chorale.parts for n in p.notes)
+    waltz = chorale.model_copy(update={"meter": Meter.parse("3/4")})
+    assert str(to_compound(waltz).meter) == "9/8"  # type: ignore[union-attr]
+    assert to_compound(chorale.model_copy(update={"meter": Meter.parse("3/2")})) is None  # a half-note beat stays as it is

@@ -102,9 +102,13 @@ def test_the_seam_loss_reads_the_clips_own_grid_and_only_where_the_beat_was_judg
     cfg = cpu_config(seam_reader=True, seam_supervision=True)
     meta = [{"tempo": 120.0, "half_bar": 2.0, "broken_seams": [0, 1, 1, 0, 0, 0, 0]},  # 4/4: seams of two beats
             {"tempo": 135.0, "half_bar": 1.5, "broken_seams": [0] * 11},  # 3/4: seams of one and a half
-            {"tempo": 120.0}]  # no seam record
+            {"tempo": 120.0},  # no seam record
+            # 12/8 at 135 quarter notes a minute: the beat is the dotted quarter (667 ms), the half bar two of them
+            {"tempo": 135.0, "half_bar": 3.0, "beat_quarters": 1.5, "broken_seams": [0] * 5}]
     labels, grid, beat = (torch.from_numpy(a) for a in seam_targets(meta, cfg))
-    assert grid.tolist() == [0, 1, -1] and beat[0].item() == 8.0  # a 500 ms beat is 8 frames of 62.5 ms
+    assert grid.tolist() == [0, 1, -1, 0] and beat[0].item() == 8.0  # a 500 ms beat is 8 frames of 62.5 ms
+    assert beat[3].item() == pytest.approx(60 / 90 / 0.0625)
+    labels, grid, beat = labels[:3], grid[:3], beat[:3]
     assert labels[0, :8].tolist() == [0, 1, 1, 0, 0, 0, 0, -1] and (labels[2] == -1).all()
     logits = torch.zeros(3, 2, 2, labels.shape[1])
     inside = torch.ones(3, 2, 2, labels.shape[1], dtype=torch.bool)

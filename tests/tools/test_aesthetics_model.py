@@ -321,6 +321,24 @@ def _tiny_data(folder: Path, clips: int = 8) -> None:
     (folder / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(clips)], "scores": []}))
 
 
+def test_fine_tuning_starts_from_the_saved_weights_and_keeps_their_config(tmp_path: Path) -> None:
+    from musicgrammar.tools.aesthetics_model.api import load_model
+    from training.aesthetics_model.train import save, train
+
+    torch.manual_seed(3)
+    start = AestheticsModel(tiny_config(seam_reader=True)).eval()
+    save(start, tmp_path / "start", {})
+    _tiny_data(tmp_path / "data")
+    # a zero learning rate: the fine-tuned weights must be the starting ones, not a fresh initialisation
+    log = train(start.cfg, [tmp_path / "data"], tmp_path / "tuned", epochs=1, batch=4, lr=0.0, seed=0, device="cpu",
+                val_pieces=2, coverage=0.0, init=tmp_path / "start")
+    tuned = load_model(tmp_path / "tuned")
+    assert log["init"] == str(tmp_path / "start") and log["init_val_spearman"] == log["val_spearman"][0]
+    assert tuned.cfg.seam_reader
+    for name, value in start.state_dict().items():
+        assert torch.equal(tuned.state_dict()[name], value), name
+
+
 def test_an_ensemble_reports_the_mean_of_its_members_scores_and_intervals(tmp_path: Path) -> None:
     from musicgrammar.errors import ModelError
     from musicgrammar.tools.aesthetics_model.api import has_weights, load_model

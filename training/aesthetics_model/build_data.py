@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 from training.aesthetics_model.corrupt import GRADES, KINDS, Kind, corrupt_audio, corrupt_score, shuffle_segments  # noqa: E402
 from training.codec.render_data import heldout_piece  # noqa: E402
 
-from musicgrammar.ontologies import Note, Part, Score  # noqa: E402
+from musicgrammar.ontologies import Meter, Note, Part, Score  # noqa: E402
 from musicgrammar.ontologies.instrumentation import Role  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS, cpu_config  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import log_mel, to_uint8  # noqa: E402
@@ -93,6 +93,31 @@ def clip_of(score: Score, rng: random.Random) -> Score | None:
     return None
 
 
+def compound_time(quarters: float) -> float:
+    """Where a moment of a simple-metre score falls once each quarter-note beat is a dotted quarter: the
+    beat's first eighth lasts two eighths and its second one eighth (a long-short pair, as a chorale's
+    passing eighths read in 12/8); beats land on beats, so bars keep their beat count."""
+    beat = math.floor(quarters + 1e-9)
+    within = max(0.0, quarters - beat)
+    return 1.5 * beat + (2.0 * within if within < 0.5 else 1.0 + (within - 0.5))
+
+
+def to_compound(score: Score) -> Score | None:
+    """The piece in compound metre (4/4 -> 12/8, 3/4 -> 9/8, 2/4 -> 6/8), every note moved by compound_time;
+    None for a metre whose unit is not the quarter note. The judge otherwise never hears a pulse divided
+    in three (one Bach chorale of 300 is in 12/8), and reads such a piece's rhythm as broken."""
+    if score.meter.denominator != 4:
+        return None
+    parts = []
+    for part in score.parts:
+        notes = []
+        for n in part.notes:
+            start, end = compound_time(n.start), compound_time(n.start + n.duration)
+            notes.append(n.model_copy(update={"start": start, "duration": max(end - start, 0.125)}))
+        parts.append(part.model_copy(update={"notes": notes}))
+    return score.model_copy(update={"meter": Meter(numerator=3 * score.meter.numerator, denominator=8), "parts": parts})
+
+
 def variants(rng: random.Random) -> list[tuple[Kind | None, int]]:
     """The clean clip, then per grade and dimension one degradation of a randomly drawn kind."""
     out: list[tuple[Kind | None, int]] = [(None, 0)]
@@ -102,14 +127,22 @@ def variants(rng: random.Random) -> list[tuple[Kind | None, int]]:
     return out
 
 
-def second_degradations(plan: list[tuple[Kind | None, int]], share: float, rng: random.Random) -> list[tuple[Kind, int] | None]:
+def second_degradations(plan: list[tuple[Kind | None, int]], share: float, rng: random.Random,
+                        shuffle_share: float = 0.0) -> list[tuple[Kind, int] | None]:
     """For each degraded variant, with probability ``share``, a second degradation of a kind that hurts
     another dimension, at a grade drawn from 1..4 (None elsewhere, and always for the clean clip). Drawn
-    from its own generator, so the first degradations are the same with and without."""
+    from its own generator, so the first degradations are the same with and without. With
+    ``shuffle_share`` > 0 that share of the second degradations of variants whose first one is not the
+    shuffle are shuffled half-bars (coherence is the dimension the judge ranks worst); the rest are drawn
+    as before, and with 0 the draws are exactly those of a build without it."""
     out: list[tuple[Kind, int] | None] = []
+    shuffle = next(k for k in KINDS if k.name == "shuffled_segments")
     for kind, _ in plan:
         if kind is None or rng.random() >= share:
             out.append(None)
+            continue
+        if shuffle_share and kind.dimension != shuffle.dimension and rng.random() < shuffle_share:
+            out.append((shuffle, rng.choice(GRADES)))
             continue
         out.append((rng.choice([k for k in KINDS if k.dimension != kind.dimension]), rng.choice(GRADES)))
     return out
@@ -187,8 +220,14 @@ def main() -> None:
     ap.add_argument("--splits", default="heldout,train", help="which splits to build, comma-separated")
     ap.add_argument("--second", type=float, default=0.0,
                     help="training split: share of degraded clips given a second degradation of another dimension")
+    ap.add_argument("--shuffle-share", type=float, default=0.0,
+                    help="with --second: share of the second degradations that are shuffled half-bars (coherence)")
+    ap.add_argument("--compound", type=float, default=0.0,
+                    help="training split: share of chorales heard in compound metre (to_compound: 4/4 as 12/8, 3/4 as 9/8)")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
     args = ap.parse_args()
+    if not all(0.0 <= share <= 1.0 for share in (args.second, args.shuffle_share, args.compound)):
+        raise SystemExit("--second, --shuffle-share and --compound are shares: give a number from 0 to 1")
     import torch
 
     torch.set_num_threads(1)
@@ -221,6 +260,12 @@ def main() -> None:
             except Exception as exc:  # a corpus file that does not convert: skip it, say so
                 print(f"skip {rel}: {type(exc).__name__}: {exc}", flush=True)
                 continue
+            beat_quarters = 1.0  # the beat the seams are counted in: the dotted quarter in compound metre
+            compound_rng = random.Random(f"{args.seed}:{rel}:compound")  # its own: the other draws stay as they were
+            if split == "train" and args.compound and compound_rng.random() < args.compound:
+                converted = to_compound(source)
+                if converted is not None:
+                    source, beat_quarters = converted, 1.5
             clip = clip_of(source, rng)
             if clip is None:
                 print(f"skip {rel}: no usable 8 s window", flush=True)
@@ -228,14 +273,14 @@ def main() -> None:
             soundfont, reverb = rng.choice(soundfonts), rng.random() < 0.5
             plan = variants(rng)
             second_rng = random.Random(f"{args.seed}:{rel}:second")
-            second = second_degradations(plan, args.second if split == "train" else 0.0, second_rng)
+            second = second_degradations(plan, args.second if split == "train" else 0.0, second_rng, args.shuffle_share)
             rendered = render_variants(clip, plan, rng, soundfont, reverb, cfg.sample_rate, second, second_rng)
             for (kind, grade), extra, (score, mix, stems, broken) in zip(plan, second, rendered):
                 feats.append(stream_features(mix, stems, clip.lead().id, cfg))  # type: ignore[union-attr]
                 damage = [(k, g) for k, g in ((kind, grade), extra or (None, 0)) if k is not None]
                 labels.append([max([g for k, g in damage if k.dimension == d], default=0) for d in DIMENSIONS])
                 meta.append({"piece": rel, "kind": kind.name if kind else "clean", "grade": grade, "soundfont": soundfont.name,
-                             "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "half_bar": half_bar(clip),
+                             "reverb": reverb, "tempo": round(clip.tempo_bpm, 2), "half_bar": half_bar(clip), "beat_quarters": beat_quarters,
                              "broken_seams": [int(b) for b in broken], "licence": LICENCE}
                             | ({"second": extra[0].name, "second_grade": extra[1]} if extra else {}))
                 if split == "heldout":

@@ -108,18 +108,20 @@ def ranking_loss(overall: torch.Tensor, worst: torch.Tensor, pieces: torch.Tenso
 
 def seam_targets(meta: list[dict], cfg: AestheticsConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From build_data's meta records: per clip, whether each half-bar seam k = 1 .. K broke (N, K) float
-    (1 broke, 0 held, -1 unknown or outside the clip), the index in meter.GRIDS of the clip's half bar (N,)
-    (-1: neither grid, or data built without seam records) and the true beat in frames (N,)."""
+    (1 broke, 0 held, -1 unknown or outside the clip), the index in meter.GRIDS of the clip's half bar in beats
+    (N,) (-1: neither grid, or data built without seam records) and the true beat in frames (N,): the quarter
+    note, or the dotted quarter where the record says the clip is in compound metre (beat_quarters 1.5)."""
     labels = np.full((len(meta), MAX_SEAMS), -1.0, dtype=np.float32)
     grid = np.full(len(meta), -1, dtype=np.int64)
     beat = np.zeros(len(meta), dtype=np.float32)
     for i, m in enumerate(meta):
-        if "broken_seams" not in m or m.get("half_bar") not in GRIDS:
+        beat_quarters = m.get("beat_quarters", 1.0)  # 1.5 in compound metre: the beat is the dotted quarter
+        if "broken_seams" not in m or m.get("half_bar", 0.0) / beat_quarters not in GRIDS:
             continue
         cut = m["broken_seams"][:MAX_SEAMS]
         labels[i, : len(cut)] = cut
-        grid[i] = GRIDS.index(m["half_bar"])
-        beat[i] = 60.0 / m["tempo"] * cfg.sample_rate / cfg.hop
+        grid[i] = GRIDS.index(m["half_bar"] / beat_quarters)
+        beat[i] = 60.0 / m["tempo"] * beat_quarters * cfg.sample_rate / cfg.hop
     return labels, grid, beat
 
 
@@ -230,7 +232,7 @@ def split_off_validation(feats: np.ndarray, grades: np.ndarray, meta: list[dict]
 def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
           rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0,
-          seam_weight: float = 1.0, ce_weight: float = 1.0) -> dict:
+          seam_weight: float = 1.0, ce_weight: float = 1.0, init: Path | None = None) -> dict:
     """Train; with ``val_pieces`` > 0 the last that many training pieces are set aside, scored after
     every epoch, and the weights of the epoch with the best validation Spearman are the ones saved;
     ``transpose`` > 0 moves every training batch by a random number of semitones in [-transpose, transpose];
@@ -240,7 +242,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     ``average_last`` > 1 also validates the mean of the last that many epochs' weights, kept when it beats
     the best single epoch (one noisy validation score picks less than an average of several epochs);
     with ``cfg.seam_supervision`` the seam reader's break logits add ``seam_weight`` times seam_loss;
-    ``ce_weight`` scales HiGIA's bin cross-entropy against the other terms."""
+    ``ce_weight`` scales HiGIA's bin cross-entropy against the other terms; ``init`` starts from the weights of
+    a model saved by an earlier run (its config is ``cfg``: see main) instead of a random initialisation."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     feats, grades, meta = load_sets(data if isinstance(data, list) else [data], "train")
@@ -261,7 +264,12 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     number = {name: i for i, name in enumerate(names)}
     piece_ids = torch.tensor([number[p] for p in piece_names], device=device)
     shuffler = torch.Generator().manual_seed(seed)
-    model = AestheticsModel(cfg).to(device)
+    model = AestheticsModel(cfg)
+    if init is not None:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(init / "model.safetensors")))
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(x) / batch)
     total = epochs * steps_per_epoch
@@ -272,8 +280,11 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                  "chorales": len({m["chorale"] for m in meta}),
                  "val_pieces": len(held), "val_spearman": [],
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
-                 "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0, "ce_weight": ce_weight,
+                 "init": str(init) if init is not None else None, "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0, "ce_weight": ce_weight,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
+    if init is not None and held:
+        log["init_val_spearman"] = round(validate(model, x_val, val_grades, val_names, batch), 4)
+        print(f"the starting weights: validation Spearman {log['init_val_spearman']:.3f}", flush=True)
     started = time.time()
     best: tuple[float, int, dict] = (float("inf"), 0, {})
     recent: list[dict] = []  # the last `average_last` epochs' weights
@@ -395,6 +406,8 @@ def main() -> None:
     ap.add_argument("--seam-evidence", action="store_true",
                     help="give the seam reader the pitch moves and chords measured at each seam (transitions.py)")
     ap.add_argument("--ce-weight", type=float, default=1.0, help="weight of HiGIA's bin cross-entropy in the loss")
+    ap.add_argument("--init", type=Path, default=None, metavar="DIR",
+                    help="fine-tune: start from the model an earlier run saved in DIR, with its config (the config flags are ignored)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -412,11 +425,17 @@ def main() -> None:
     if args.seam_supervision:
         overrides["seam_supervision"] = True
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
+    if args.init is not None:
+        if not (args.init / "config.json").is_file() or not (args.init / "model.safetensors").is_file():
+            raise SystemExit(f"--init {args.init}: no config.json and model.safetensors there")
+        if args.init.resolve() == args.out.resolve():
+            raise SystemExit("--init and --out name the same folder: give the fine-tuned model a folder of its own")
+        cfg = AestheticsConfig.from_dict(json.loads((args.init / "config.json").read_text()))
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return
     log = train(cfg, args.data, args.out, args.epochs, args.batch, args.lr, args.seed, device, args.limit, args.val_pieces, args.max_minutes, args.transpose, args.rank_weight,
-                args.coverage, args.dim_rank_weight, args.average_last, args.seam_supervision or 1.0, args.ce_weight)
+                args.coverage, args.dim_rank_weight, args.average_last, args.seam_supervision or 1.0, args.ce_weight, args.init)
     log["command"] = " ".join(sys.argv)
     (args.out / "train_log.json").write_text(json.dumps(log, indent=1))
     print(f"saved {args.out} ({log['parameters']} parameters, {log['train_seconds']} s)")
