@@ -321,19 +321,57 @@ def _tiny_data(folder: Path, clips: int = 8) -> None:
     (folder / "train-0.json").write_text(json.dumps({"meta": [{"piece": f"p{i // 2}"} for i in range(clips)], "scores": []}))
 
 
+def test_the_shipped_model_hears_a_12_8_phrase_as_in_time_and_a_late_alto_in_it_as_late() -> None:
+    """Four bars of 12/8 at 90 dotted-quarter beats a minute: the lead in dotted quarters and long-short
+    pairs (quarter, eighth), the lower voices on every dotted-quarter beat. Played as written, its rhythm
+    is not heard as off the beat (no design-loop finding, which starts under 3.5); with the alto half a
+    quarter note late, the rhythm score falls by more than a point."""
+    pytest.importorskip("fluidsynth")
+    from musicgrammar.ontologies import Key, Meter, Note, Part, Score
+    from musicgrammar.tools.aesthetics_model.api import has_weights, load_model, score_audio
+    from musicgrammar.tools.aesthetics_model.judge_signals import DAMAGED_BELOW
+    from musicgrammar.tools.render import render_parts, timgm_soundfont
+
+    if not has_weights():
+        pytest.skip("no shipped weights")
+    figure = [(72, 0.0, 1.5), (74, 1.5, 1.0), (76, 2.5, 0.5), (77, 3.0, 1.5), (79, 4.5, 1.5)]  # C., D-E long-short, F., G.
+    lead = [Note(pitch=p + shift, start=6.0 * bar + at, duration=d) for bar, shift in enumerate((0, 2, -1, 0)) for p, at, d in figure]
+    chords = [(55, 64, 48), (57, 65, 53), (59, 67, 55), (55, 64, 48)]
+
+    def rhythm(alto_late: float) -> float:
+        parts = [Part(id="s", instrument="oboe", role="lead", notes=lead)]
+        for v, (name, inst) in enumerate((("t", "viola"), ("a", "viola"), ("b", "cello"))):
+            parts.append(Part(id=name, instrument=inst, role="harmony", notes=[
+                Note(pitch=c[v], start=6.0 * bar + 1.5 * beat + (alto_late if name == "a" else 0.0), duration=1.0, velocity=70)
+                for bar, c in enumerate(chords) for beat in range(4)]))
+        score = Score(key=Key.parse("C major"), meter=Meter.parse("12/8"), tempo_bpm=135, bars=4, parts=parts)
+        stems, sr, _ = render_parts(score, timgm_soundfont(), 16000, tail_s=0.1, reverb=False)
+        n = int(score.length_quarters * 60 / 135 * sr)  # 24 quarters at 135 a minute: 10.7 s
+        stems = {k: v[:n] for k, v in stems.items()}
+        mix = sum(stems.values())
+        gain = 0.7 / np.abs(mix).max()
+        heard = score_audio(mix * gain, sr, stems["s"] * gain, (mix - stems["s"]) * gain, model=load_model())
+        return float(heard.dimensions["rhythm"]["score"])
+
+    in_time, late = rhythm(0.0), rhythm(0.5)
+    assert in_time >= DAMAGED_BELOW
+    assert in_time - late > 1.0
+
+
 def test_fine_tuning_starts_from_the_saved_weights_and_keeps_their_config(tmp_path: Path) -> None:
     from musicgrammar.tools.aesthetics_model.api import load_model
     from training.aesthetics_model.train import save, train
 
     torch.manual_seed(3)
     start = AestheticsModel(tiny_config(seam_reader=True)).eval()
-    save(start, tmp_path / "start", {})
+    save(start, tmp_path / "start", {"command": "the first run"})
     _tiny_data(tmp_path / "data")
     # a zero learning rate: the fine-tuned weights must be the starting ones, not a fresh initialisation
     log = train(start.cfg, [tmp_path / "data"], tmp_path / "tuned", epochs=1, batch=4, lr=0.0, seed=0, device="cpu",
                 val_pieces=2, coverage=0.0, init=tmp_path / "start")
     tuned = load_model(tmp_path / "tuned")
     assert log["init"] == str(tmp_path / "start") and log["init_val_spearman"] == log["val_spearman"][0]
+    assert log["init_log"] == {"command": "the first run"}  # the starting weights' history travels with them
     assert tuned.cfg.seam_reader
     for name, value in start.state_dict().items():
         assert torch.equal(tuned.state_dict()[name], value), name

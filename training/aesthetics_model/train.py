@@ -282,6 +282,8 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
                  "epochs": epochs, "batch": batch, "lr": lr, "seed": seed, "device": device, "transpose": transpose,
                  "init": str(init) if init is not None else None, "rank_weight": rank_weight, "dim_rank_weight": dim_rank_weight, "seam_weight": seam_weight if cfg.seam_supervision else 0.0, "ce_weight": ce_weight,
                  "parameters": sum(p.numel() for p in model.parameters()), "loss": []}
+    if init is not None and (init / "train_log.json").is_file():  # the starting weights' own history, kept with the new one
+        log["init_log"] = json.loads((init / "train_log.json").read_text())
     if init is not None and held:
         log["init_val_spearman"] = round(validate(model, x_val, val_grades, val_names, batch), 4)
         print(f"the starting weights: validation Spearman {log['init_val_spearman']:.3f}", flush=True)
