@@ -268,7 +268,10 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
     if init is not None:
         from safetensors.torch import load_file
 
-        model.load_state_dict(load_file(str(init / "model.safetensors")))
+        try:
+            model.load_state_dict(load_file(str(init / "model.safetensors")))
+        except (OSError, RuntimeError, ValueError) as exc:  # a corrupt file or weights of another config: one line
+            raise SystemExit(f"--init {init}: cannot load its weights: {str(exc).splitlines()[0]}") from exc
     model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(x) / batch)
