@@ -37,8 +37,11 @@ def compose(runs: Path, meter: str, index: int) -> Path:
     out = runs / f"{meter.replace('/', '-')}_{index}"
     if not (out / "mix.wav").is_file():
         prompt = f"{what} in {meter} for {ensemble}"
-        subprocess.run([sys.executable, "-m", "musicgrammar", "compose", prompt, "--out", str(out), "--seed", str(index + 1),
-                        "--max-iters", "1", "--duration", "24", "--json"], check=True, capture_output=True)
+        done = subprocess.run([sys.executable, "-m", "musicgrammar", "compose", prompt, "--out", str(out), "--seed", str(index + 1),
+                               "--max-iters", "1", "--duration", "24", "--json"], capture_output=True, text=True)
+        if done.returncode != 0:  # compose says why in one line (e.g. --out holds files it did not write)
+            last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+            raise SystemExit(f"composing {out} failed: {last}")
     return out
 
 
