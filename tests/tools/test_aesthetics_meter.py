@@ -155,3 +155,42 @@ def test_the_seam_reader_weighs_the_evidence_at_the_seam_frames_only() -> None:
     (logits[:, 0] * inside[:, 0]).sum().backward()  # the two-beat grid's break logits inside the clip: seams, halfway points
     touched = set(torch.nonzero(evidence.grad[0].abs().sum(-1)).squeeze(-1).tolist())
     assert touched == {f for f in range(8, 127, 8) if 2 <= f <= 126}  # seams every 16 frames, halfway points between
+
+
+def test_the_voicing_at_a_seam_hears_voices_that_leap_away_and_a_voice_that_falls_silent() -> None:
+    from musicgrammar.tools.aesthetics_model.transitions import VOICING, voicing_change
+
+    def chords(*held: tuple[int, ...]) -> np.ndarray:  # each chord held for 2 s
+        return np.concatenate([sum(_tone(m, 2.0, 0.1) for m in chord) for chord in held])
+
+    seam = 32  # frames: the change at 2 s
+    stepwise = voicing_change(*(_db(chords((60, 64, 67), (60, 65, 69))),) * 3, CFG)[0]  # C major -> F major, 6-4: a step
+    leap = voicing_change(*(_db(chords((60, 64, 67), (66, 70, 73))),) * 3, CFG)[0]  # C major -> F# major: a tritone away
+    silent = voicing_change(*(_db(chords((60, 64, 67), (60,))),) * 3, CFG)[0]  # the E and the G stop
+    assert stepwise.shape == (64, VOICING)  # 4 s at 16 frames a second
+    to_nearest, far_share, count_change, level = 0, 2, 3, 8  # of the mix, for the three strongest pitches
+    count_of_five = 7  # the change in how many of the five strongest sound (a tone's own overtones count too)
+    assert stepwise[seam, to_nearest] <= 2 / 6 + 1e-6 and stepwise[seam, far_share] == 0.0  # every voice moves a tone at most
+    assert leap[seam, to_nearest] >= 0.5 and leap[seam, far_share] > 0.6  # none lands within a tone of where it was
+    assert silent[seam, count_of_five] < 0.0 and silent[seam, level] < -0.2  # a third of the power is gone
+    assert stepwise[16, to_nearest] == 0.0 and stepwise[16, count_change] == 0.0  # inside the held chord nothing moves
+
+
+def test_a_model_grown_to_weigh_the_voicing_at_the_seams_starts_out_as_the_saved_one() -> None:
+    from dataclasses import replace
+
+    from musicgrammar.tools.aesthetics_model.config import tiny_config
+    from musicgrammar.tools.aesthetics_model.model import AestheticsModel
+    from training.aesthetics_model.train import grow_state
+
+    torch.manual_seed(0)
+    cfg = tiny_config(seam_reader=True, seam_supervision=True, seam_evidence=True)
+    saved = AestheticsModel(cfg).eval()
+    grown = AestheticsModel(replace(cfg, seam_voicing=True)).eval()
+    grown.load_state_dict(grow_state(saved.state_dict(), grown.state_dict()))
+    lead, acc = _piece(120.0)
+    x = [_db(w)[:, : cfg.clip_frames] for w in (lead + acc, lead, acc)]
+    with torch.no_grad():
+        assert torch.equal(saved(*x)["score"], grown(*x)["score"])
+    wider = grown.seams.read[0].weight
+    assert wider.shape[1] == saved.seams.read[0].weight.shape[1] + 27 and not wider[:, -27:].any()

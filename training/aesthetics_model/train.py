@@ -229,6 +229,19 @@ def split_off_validation(feats: np.ndarray, grades: np.ndarray, meta: list[dict]
     return (feats[~is_val], grades[~is_val], kept), (feats[is_val], grades[is_val], [m["piece"] for m in meta if m["chorale"] in held])
 
 
+def grow_state(saved: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Saved weights fitted to a model that reads more inputs (a config grown by --seam-voicing): a matrix with
+    fewer input columns than the fresh model's gets zero columns for the new inputs, which come last, so the
+    grown model starts out computing what the saved one did. Other shapes are left for load_state_dict to refuse."""
+    grown = {}
+    for name, w in saved.items():
+        target = fresh.get(name)
+        if target is not None and w.ndim == 2 == target.ndim and w.shape[0] == target.shape[0] and w.shape[1] < target.shape[1]:
+            w = torch.cat([w, w.new_zeros(w.shape[0], target.shape[1] - w.shape[1])], dim=1)
+        grown[name] = w
+    return grown
+
+
 def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int, batch: int, lr: float, seed: int,
           device: str, limit: int = 0, val_pieces: int = 0, max_minutes: float = 0.0, transpose: int = 0,
           rank_weight: float = 0.0, coverage: float = 0.8, dim_rank_weight: float = 0.0, average_last: int = 0,
@@ -269,7 +282,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
         from safetensors.torch import load_file
 
         try:
-            model.load_state_dict(load_file(str(init / "model.safetensors")))
+            model.load_state_dict(grow_state(load_file(str(init / "model.safetensors")), model.state_dict()))
         except (OSError, RuntimeError, ValueError) as exc:  # a corrupt file or weights of another config: one line
             raise SystemExit(f"--init {init}: cannot load its weights: {str(exc).splitlines()[0]}") from exc
     model = model.to(device)
@@ -410,9 +423,12 @@ def main() -> None:
                     help="train the seam reader to say which seams broke (data with seam records), at this loss weight")
     ap.add_argument("--seam-evidence", action="store_true",
                     help="give the seam reader the pitch moves and chords measured at each seam (transitions.py)")
+    ap.add_argument("--seam-voicing", action="store_true",
+                    help="give the seam reader how the sounding pitches change at each seam (transitions.voicing_change); "
+                         "with --init it grows the saved model, whose readings start unchanged")
     ap.add_argument("--ce-weight", type=float, default=1.0, help="weight of HiGIA's bin cross-entropy in the loss")
     ap.add_argument("--init", type=Path, default=None, metavar="DIR",
-                    help="fine-tune: start from the model an earlier run saved in DIR, with its config (the config flags are ignored)")
+                    help="fine-tune: start from the model an earlier run saved in DIR, with its config (the config flags are ignored but --seam-voicing)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
@@ -423,12 +439,14 @@ def main() -> None:
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
     if args.no_descriptors:
         overrides["descriptors"] = False
-    if args.seam_reader or args.seam_supervision or args.seam_evidence:
+    if args.seam_reader or args.seam_supervision or args.seam_evidence or args.seam_voicing:
         overrides["seam_reader"] = True
     if args.seam_evidence:
         overrides["seam_evidence"] = True
     if args.seam_supervision:
         overrides["seam_supervision"] = True
+    if args.seam_voicing:
+        overrides["seam_voicing"] = True
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
     if args.init is not None:
         if not (args.init / "config.json").is_file() or not (args.init / "model.safetensors").is_file():
@@ -436,6 +454,10 @@ def main() -> None:
         if args.init.resolve() == args.out.resolve():
             raise SystemExit("--init and --out name the same folder: give the fine-tuned model a folder of its own")
         cfg = AestheticsConfig.from_dict(json.loads((args.init / "config.json").read_text()))
+        if args.seam_voicing:
+            if not cfg.seam_reader:
+                raise SystemExit(f"--init {args.init}: --seam-voicing grows a seam reader, and this model has none")
+            cfg = replace(cfg, seam_voicing=True)
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return

@@ -44,6 +44,7 @@ class AestheticsConfig:
     seam_reader: bool = False  # a learned reading of the encodings on both sides of each half-bar seam (model.SeamReader)
     seam_supervision: bool = False  # the seam reader also learns which seams broke (training data that knows them)
     seam_evidence: bool = False  # the seam reader also weighs plain measurements at each seam (transitions.py)
+    seam_voicing: bool = False  # ... and how the sounding pitches change at each seam (transitions.voicing_change)
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -58,8 +59,8 @@ class AestheticsConfig:
             raise ValueError("onset_subframes and voice_motion extend the line statistics: set line_statistics too")
         if (self.metric_grid or self.seam_reader) and not self.onset_subframes:
             raise ValueError("metric_grid and seam_reader read the beat from the sub-frame onsets: set onset_subframes too")
-        if (self.seam_supervision or self.seam_evidence) and not self.seam_reader:
-            raise ValueError("seam_supervision and seam_evidence extend the seam reader: set seam_reader too")
+        if (self.seam_supervision or self.seam_evidence or self.seam_voicing) and not self.seam_reader:
+            raise ValueError("seam_supervision, seam_evidence and seam_voicing extend the seam reader: set seam_reader too")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:

@@ -8,7 +8,8 @@
          [+ SeamReader: the encodings just before and after each half-bar seam of the estimated beat
             grid, scored by an MLP and pooled against the points halfway between seams       (B, dim)
             (seam_supervision: also trained to say at which seams the music broke;
-             seam_evidence: also given the pitch moves and chords measured at each seam, transitions.py)]
+             seam_evidence: also given the pitch moves and chords measured at each seam, seam_voicing: how
+             the sounding pitches change there, transitions.py)]
       -> HiGIA per output (harmony, rhythm, coherence, audio_quality, overall):
          bin logits at widths 1, 1/3, 1/9 on the 1-5 scale -> hierarchical mass over the finest bins
          -> the shortest run of bins around the mode holding `interval_mass` of it = [lo, hi]
@@ -29,7 +30,7 @@ from musicgrammar.tools.aesthetics_model.config import OUTPUTS, SCORE_RANGE, Aes
 from musicgrammar.tools.aesthetics_model.descriptors import STATISTICS, clip_statistics, descriptors
 from musicgrammar.tools.aesthetics_model.lines import line_statistics, line_statistics_width
 from musicgrammar.tools.aesthetics_model.meter import GRIDS, beat_of, seam_positions
-from musicgrammar.tools.aesthetics_model.transitions import TRANSITIONS, transition_evidence
+from musicgrammar.tools.aesthetics_model.transitions import seam_evidence, seam_evidence_width
 
 __all__ = ["AestheticsModel", "FrameEncoder", "BiCrossAttention", "MultiStemFusion", "SeamReader", "HigiaHead", "higia_targets",
            "loss_fn"]
@@ -115,12 +116,13 @@ class SeamReader(nn.Module):
 
     With ``cfg.seam_evidence`` each reading also takes the plain measurements at the seam's frame
     (transitions.transition_evidence: how the lead and bass move, how alike the chords are, which
-    chord follows which in the key)."""
+    chord follows which in the key); with ``cfg.seam_voicing`` also how the sounding pitches change there
+    (transitions.voicing_change: how far the voices land from where they were, how many fall silent)."""
 
     def __init__(self, cfg: AestheticsConfig) -> None:
         super().__init__()
         self.offsets = (-3, -1, 1, 3) if cfg.seam_supervision else (-1, 1)  # encoder positions (two frames each)
-        evidence = TRANSITIONS if cfg.seam_evidence else 0
+        evidence = seam_evidence_width(cfg)
         self.read = nn.Sequential(nn.Linear(3 * len(self.offsets) * cfg.dim + evidence, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim))
         self.broken = nn.Linear(cfg.dim, 1) if cfg.seam_supervision else None
         summaries = 3 * len(GRIDS) if cfg.seam_supervision else 0
@@ -129,7 +131,7 @@ class SeamReader(nn.Module):
     def forward(self, streams: list[Tensor], beat_frames: Tensor, evidence: Tensor | None = None
                 ) -> tuple[Tensor, Tensor | None, Tensor]:
         """streams: mix, lead, accompaniment encodings (B, T2, dim) at two frames per position; beat_frames (B,);
-        evidence: (B, T, TRANSITIONS) per frame, with cfg.seam_evidence
+        evidence: (B, T, seam_evidence_width(cfg)) per frame, with cfg.seam_evidence or cfg.seam_voicing
         -> (the reading (B, dim), the break logits (B, grids, 2, K) at the seams and at the halfway points,
         or None without supervision, and which of those lie inside the clip (B, grids, 2, K) bool)."""
         x = torch.cat(streams, dim=-1)  # (B, T2, 3 * dim)
@@ -274,7 +276,7 @@ class AestheticsModel(nn.Module):
         seam_out: dict[str, Tensor] = {}
         if self.cfg.seam_reader:
             beat_frames = self._beat_frames(mix, lead, acc, use)
-            evidence = transition_evidence(*self._streams(mix, lead, acc, use), self.cfg) if self.cfg.seam_evidence else None
+            evidence = seam_evidence(*self._streams(mix, lead, acc, use), self.cfg)
             reading, seam_logits, seam_ok = self.seams([m, lead_t, acc_t], beat_frames, evidence)
             h = h + reading
             if seam_logits is not None:  # for the training loss: where the model thinks the music broke
