@@ -426,14 +426,19 @@ def main() -> None:
     ap.add_argument("--seam-voicing", action="store_true",
                     help="give the seam reader how the sounding pitches change at each seam (transitions.voicing_change); "
                          "with --init it grows the saved model, whose readings start unchanged")
+    ap.add_argument("--beat-max-ms", type=float, default=None, metavar="MS",
+                    help="the longest beat the meter statistics look for (the config's beat_max_ms); with --init it "
+                         "replaces the saved model's, which then reads such clips' beat anew")
     ap.add_argument("--ce-weight", type=float, default=1.0, help="weight of HiGIA's bin cross-entropy in the loss")
     ap.add_argument("--init", type=Path, default=None, metavar="DIR",
-                    help="fine-tune: start from the model an earlier run saved in DIR, with its config (the config flags are ignored but --seam-voicing)")
+                    help="fine-tune: start from the model an earlier run saved in DIR, with its config (the config flags are ignored but --seam-voicing and --beat-max-ms)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if args.ce_weight < 0 or args.seam_supervision < 0:
         raise SystemExit("--ce-weight and --seam-supervision are loss weights: give 0 or more")
+    if args.beat_max_ms is not None and not 400.0 <= args.beat_max_ms <= 1000.0:
+        raise SystemExit(f"--beat-max-ms {args.beat_max_ms}: give the longest beat in milliseconds, 400 to 1000")
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
@@ -447,6 +452,8 @@ def main() -> None:
         overrides["seam_supervision"] = True
     if args.seam_voicing:
         overrides["seam_voicing"] = True
+    if args.beat_max_ms is not None:
+        overrides["beat_max_ms"] = args.beat_max_ms
     cfg = getattr(configs, f"{args.config}_config")(**overrides)
     if args.init is not None:
         if not (args.init / "config.json").is_file() or not (args.init / "model.safetensors").is_file():
@@ -458,6 +465,8 @@ def main() -> None:
             if not cfg.seam_reader:
                 raise SystemExit(f"--init {args.init}: --seam-voicing grows a seam reader, and this model has none")
             cfg = replace(cfg, seam_voicing=True)
+        if args.beat_max_ms is not None:
+            cfg = replace(cfg, beat_max_ms=args.beat_max_ms)
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return

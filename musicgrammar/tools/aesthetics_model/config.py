@@ -45,6 +45,7 @@ class AestheticsConfig:
     seam_supervision: bool = False  # the seam reader also learns which seams broke (training data that knows them)
     seam_evidence: bool = False  # the seam reader also weighs plain measurements at each seam (transitions.py)
     seam_voicing: bool = False  # ... and how the sounding pitches change at each seam (transitions.voicing_change)
+    beat_max_ms: float = 656.25  # the longest beat meter.py looks for (84 sub-frames); 687.5 also holds 12/8's dotted quarter at 135 BPM
 
     def __post_init__(self) -> None:
         if self.head not in ("higia", "regression"):
@@ -61,6 +62,8 @@ class AestheticsConfig:
             raise ValueError("metric_grid and seam_reader read the beat from the sub-frame onsets: set onset_subframes too")
         if (self.seam_supervision or self.seam_evidence or self.seam_voicing) and not self.seam_reader:
             raise ValueError("seam_supervision, seam_evidence and seam_voicing extend the seam reader: set seam_reader too")
+        if not 400.0 <= self.beat_max_ms <= 1000.0:
+            raise ValueError(f"beat_max_ms must lie in 400..1000 ms (beats of 60-150 BPM at the slowest), got {self.beat_max_ms}")
         if self.line_statistics and not self.descriptors:
             raise ValueError("line_statistics join the descriptors' clip statistics: set descriptors too")
         if self.descriptors and self.semitone_low + self.semitone_bands < 67:
@@ -98,15 +101,15 @@ class AestheticsConfig:
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
     return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
-                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})
+                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})
+    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
     return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
-                              "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, **overrides})
+                              "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})

@@ -11,8 +11,10 @@ Two of the judged faults are only visible once the music's own clock is known:
   from a cut (coherence). Half a bar is two beats in duple metre and one and a half in triple; both
   grids are read and the network weighs them.
 
-The beat is the strongest lag of the summed onset autocorrelations of the three streams between 344 and
-656 ms (92-174 BPM), supported by its double, then refined on the peak near four beats.
+The beat is the strongest lag of the summed onset autocorrelations of the three streams between 344 ms
+(174 BPM) and the config's ``beat_max_ms`` (656 ms, 92 BPM, in models saved before it was a setting; 688 ms,
+87 BPM, now: a 12/8 bar of 8 s clips at 135 quarter-note BPM beats its dotted quarter every 667 ms), supported
+by its double, then refined on the peak near four beats.
 
 Statistics (METER_STATISTICS = 1 + 3 * 10 + 2 * 6 * 3 = 67): the beat (s), the three onset correlations
 at the ten beat fractions, and per grid (two beats, one and a half beats) and per signal (the lead's
@@ -30,9 +32,9 @@ from torch import Tensor
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.aesthetics_model.features import DB_FLOOR
 
-__all__ = ["METER_STATISTICS", "meter_statistics", "fine_flux", "estimate_beat", "beat_of", "seam_positions", "GRIDS", "MAX_SEAMS"]
+__all__ = ["METER_STATISTICS", "meter_statistics", "fine_flux", "estimate_beat", "longest_beat", "beat_of", "seam_positions", "GRIDS", "MAX_SEAMS"]
 
-_BEAT_RANGE = (44, 84)  # sub-frame lags (7.8 ms at 8 sub-frames per 62.5 ms frame): 344-656 ms
+_SHORTEST_BEAT = 44  # sub-frame lags (7.8 ms at 8 sub-frames per 62.5 ms frame): 344 ms
 _FRACTIONS = torch.arange(1, 11) / 16.0  # onset delays read as these fractions of the beat
 GRIDS = (2.0, 1.5)  # half a bar, in beats: duple and triple metre
 MAX_SEAMS = 24
@@ -61,11 +63,18 @@ def _correlations(a: Tensor, b: Tensor, max_lag: int) -> Tensor:
     return torch.fft.irfft(spectrum, size)[:, : max_lag + 1] / n
 
 
-def estimate_beat(fluxes: list[Tensor]) -> Tensor:
-    """Unit-variance sub-frame fluxes (B, N) each -> (B,) the beat in sub-frames (fractional): the lag in
-    _BEAT_RANGE where the summed autocorrelations, plus half of theirs at twice the lag, peak; then refined
-    on the peak near four beats, which is four times as precise (seams eight beats in must land on a frame)."""
-    lo, hi = _BEAT_RANGE
+def longest_beat(cfg: AestheticsConfig) -> int:
+    """The longest beat looked for, in sub-frames (cfg.beat_max_ms)."""
+    subframe_ms = 1000.0 * cfg.hop / (cfg.onset_subframes * cfg.sample_rate)
+    return int(round(cfg.beat_max_ms / subframe_ms))
+
+
+def estimate_beat(fluxes: list[Tensor], longest: int) -> Tensor:
+    """Unit-variance sub-frame fluxes (B, N) each, the longest beat in sub-frames -> (B,) the beat in sub-frames
+    (fractional): the lag from _SHORTEST_BEAT to ``longest`` where the summed autocorrelations, plus half of
+    theirs at twice the lag, peak; then refined on the peak near four beats, which is four times as precise
+    (seams eight beats in must land on a frame)."""
+    lo, hi = _SHORTEST_BEAT, longest
     auto = sum(_correlations(f, f, 4 * hi + _REFINE) for f in fluxes)  # (B, lags)
     lags = torch.arange(lo, hi + 1, device=auto.device)
     support = auto[:, lags] + 0.5 * auto[:, 2 * lags]
@@ -77,7 +86,7 @@ def estimate_beat(fluxes: list[Tensor]) -> Tensor:
 
 def beat_of(streams: list[Tensor], cfg: AestheticsConfig) -> Tensor:
     """Band levels (B, T, features) of the mix, lead and accompaniment -> (B,) the beat in sub-frames."""
-    return estimate_beat([_normalized(fine_flux(db, cfg)) for db in streams])
+    return estimate_beat([_normalized(fine_flux(db, cfg)) for db in streams], longest_beat(cfg))
 
 
 def _at_beat_fractions(corr: Tensor, beat: Tensor) -> Tensor:
@@ -136,8 +145,9 @@ def meter_statistics(fine: list[Tensor], lead_track: Tensor, tone_powers: list[T
     lead_track (B, T) MIDI pitches; tone_powers: (B, T, bands) of the lead, accompaniment and mix; chromas:
     (B, T, 12) of the accompaniment and mix -> (B, METER_STATISTICS), each roughly unit scale."""
     f_mix, f_lead, f_acc = (_normalized(f) for f in fine)
-    beat = estimate_beat([f_mix, f_lead, f_acc])  # (B,) sub-frames
-    max_lag = int(round(float(_FRACTIONS[-1]) * _BEAT_RANGE[1])) + 1
+    longest = longest_beat(cfg)
+    beat = estimate_beat([f_mix, f_lead, f_acc], longest)  # (B,) sub-frames
+    max_lag = int(round(float(_FRACTIONS[-1]) * longest)) + 1
     onset = torch.cat([_at_beat_fractions(_correlations(x, y, max_lag), beat)
                        for x, y in ((f_lead, f_acc), (f_acc, f_acc), (f_mix, f_mix))], dim=-1)  # (B, 30)
     frames = lead_track.shape[1]
