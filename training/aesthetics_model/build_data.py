@@ -260,7 +260,8 @@ def main() -> None:
             except Exception as exc:  # a corpus file that does not convert: skip it, say so
                 print(f"skip {rel}: {type(exc).__name__}: {exc}", flush=True)
                 continue
-            beat_quarters = 1.0  # the beat the seams are counted in: the dotted quarter in compound metre
+            # the beat the seams are counted in: the dotted quarter in compound metre (12/8 as written, or made so)
+            beat_quarters = 1.5 if source.meter.denominator == 8 and source.meter.numerator % 3 == 0 else 1.0
             compound_rng = random.Random(f"{args.seed}:{rel}:compound")  # its own: the other draws stay as they were
             if split == "train" and args.compound and compound_rng.random() < args.compound:
                 converted = to_compound(source)
