@@ -39,6 +39,7 @@ from musicgrammar.ontologies import Meter, Note, Part, Score  # noqa: E402
 from musicgrammar.ontologies.instrumentation import Role  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS, cpu_config  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import log_mel, to_uint8  # noqa: E402
+from musicgrammar.tools.harmony_metrics import beat_quarters_for  # noqa: E402
 
 LICENCE = "public domain (J. S. Bach chorales, music21 corpus)"
 HELDOUT_EVERY = 8
@@ -261,7 +262,7 @@ def main() -> None:
                 print(f"skip {rel}: {type(exc).__name__}: {exc}", flush=True)
                 continue
             # the beat the seams are counted in: the dotted quarter in compound metre (12/8 as written, or made so)
-            beat_quarters = 1.5 if source.meter.denominator == 8 and source.meter.numerator % 3 == 0 else 1.0
+            beat_quarters = 1.5 if beat_quarters_for(source.meter.numerator, source.meter.denominator) == 1.5 else 1.0
             compound_rng = random.Random(f"{args.seed}:{rel}:compound")  # its own: the other draws stay as they were
             if split == "train" and args.compound and compound_rng.random() < args.compound:
                 converted = to_compound(source)

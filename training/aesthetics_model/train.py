@@ -437,8 +437,6 @@ def main() -> None:
     args = ap.parse_args()
     if args.ce_weight < 0 or args.seam_supervision < 0:
         raise SystemExit("--ce-weight and --seam-supervision are loss weights: give 0 or more")
-    if args.beat_max_ms is not None and not 400.0 <= args.beat_max_ms <= 1000.0:
-        raise SystemExit(f"--beat-max-ms {args.beat_max_ms}: give the longest beat in milliseconds, 400 to 1000")
     torch.set_num_threads(args.threads)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     overrides = {"head": args.head} | ({"use_stems": False, "stem_dropout": 0.0} if args.mix_only else {})
@@ -454,19 +452,25 @@ def main() -> None:
         overrides["seam_voicing"] = True
     if args.beat_max_ms is not None:
         overrides["beat_max_ms"] = args.beat_max_ms
-    cfg = getattr(configs, f"{args.config}_config")(**overrides)
+    try:  # the config checks its own settings (--beat-max-ms out of range, say): one line, not a traceback
+        cfg = getattr(configs, f"{args.config}_config")(**overrides)
+    except ValueError as exc:
+        raise SystemExit(f"--config {args.config} with these flags: {exc}") from exc
     if args.init is not None:
         if not (args.init / "config.json").is_file() or not (args.init / "model.safetensors").is_file():
             raise SystemExit(f"--init {args.init}: no config.json and model.safetensors there")
         if args.init.resolve() == args.out.resolve():
             raise SystemExit("--init and --out name the same folder: give the fine-tuned model a folder of its own")
-        cfg = AestheticsConfig.from_dict(json.loads((args.init / "config.json").read_text()))
+        try:
+            cfg = AestheticsConfig.from_dict(json.loads((args.init / "config.json").read_text()))
+        except (ValueError, TypeError, AttributeError) as exc:  # not JSON, not an object, or settings this code refuses
+            raise SystemExit(f"--init {args.init}: config.json: {str(exc).splitlines()[0]}") from exc
         if args.seam_voicing:
             if not cfg.seam_reader:
                 raise SystemExit(f"--init {args.init}: --seam-voicing grows a seam reader, and this model has none")
             cfg = replace(cfg, seam_voicing=True)
         if args.beat_max_ms is not None:
-            cfg = replace(cfg, beat_max_ms=args.beat_max_ms)
+            cfg = replace(cfg, beat_max_ms=args.beat_max_ms)  # already checked on the flags' config above
     if args.calibrate_only:
         calibrate_saved(args.out, args.data, args.val_pieces, args.batch, args.coverage or 0.8)
         return

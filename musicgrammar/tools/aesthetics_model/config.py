@@ -98,18 +98,21 @@ class AestheticsConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+# The inputs and settings every new model takes (the dataclass defaults are what older saved configs lack).
+_CURRENT: dict[str, Any] = {"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True,
+                            "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5}
+
+
 def tiny_config(**overrides: Any) -> AestheticsConfig:
     """For tests: a few thousand parameters, short windows."""
-    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, "descriptors": True,
-                              "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})
+    return AestheticsConfig(**{"dim": 16, "heads": 2, "layers": 1, "clip_frames": 32, **_CURRENT, **overrides})
 
 
 def cpu_config(**overrides: Any) -> AestheticsConfig:
     """Trains in under an hour on 2 CPU cores (training/aesthetics_model/README.md)."""
-    return AestheticsConfig(**{"descriptors": True, "line_statistics": True, "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})
+    return AestheticsConfig(**{**_CURRENT, **overrides})
 
 
 def accelerator_config(**overrides: Any) -> AestheticsConfig:
     """Wider and deeper, for a GPU; stays under 10 MB of float32 weights."""
-    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, "descriptors": True, "line_statistics": True,
-                              "onset_subframes": 8, "voice_motion": True, "metric_grid": True, "anchor_expected": True, "beat_max_ms": 687.5, **overrides})
+    return AestheticsConfig(**{"dim": 160, "layers": 3, "heads": 5, **_CURRENT, **overrides})
