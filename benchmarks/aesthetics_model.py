@@ -47,16 +47,23 @@ from training.aesthetics_model.corrupt import KINDS  # noqa: E402
 KIND_NAMES = [k.name for k in KINDS]
 
 
-def per_piece_spearman(pieces: list[str], pred: np.ndarray, grade: np.ndarray) -> tuple[float, int]:
-    """Mean over pieces of Spearman(pred, grade) among that piece's clips with a defined prediction."""
+def spearman_by_piece(pieces: list[str], pred: np.ndarray, grade: np.ndarray) -> dict[str, float]:
+    """Spearman(pred, grade) of each piece among its clips with a defined prediction (pieces with fewer
+    than 4 such clips, or one prediction for all, are left out)."""
     from scipy.stats import spearmanr
 
-    values = []
+    values = {}
     for piece in sorted(set(pieces)):
         idx = np.array([i for i, p in enumerate(pieces) if p == piece and math.isfinite(pred[i])])
         if len(idx) < 4 or np.ptp(pred[idx]) == 0:
             continue
-        values.append(float(spearmanr(pred[idx], grade[idx]).statistic))
+        values[piece] = float(spearmanr(pred[idx], grade[idx]).statistic)
+    return values
+
+
+def per_piece_spearman(pieces: list[str], pred: np.ndarray, grade: np.ndarray) -> tuple[float, int]:
+    """Mean over pieces of Spearman(pred, grade) among that piece's clips with a defined prediction."""
+    values = list(spearman_by_piece(pieces, pred, grade).values())
     return (float(np.mean(values)) if values else float("nan")), len(values)
 
 

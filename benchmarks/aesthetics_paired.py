@@ -24,27 +24,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aesthetics_model import predict  # noqa: E402
+from aesthetics_model import predict, spearman_by_piece  # noqa: E402
 
+from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
 from training.aesthetics_model.train import load_sets, split_off_validation  # noqa: E402
 
 
-def piece_spearman(pieces: list[str], pred: np.ndarray, grade: np.ndarray) -> dict[str, float]:
-    """Spearman(pred, grade) of each piece render's clips, by piece name."""
-    from scipy.stats import spearmanr
-
-    out = {}
-    for piece in sorted(set(pieces)):
-        idx = np.array([i for i, p in enumerate(pieces) if p == piece])
-        if len(idx) >= 4 and np.ptp(pred[idx]) > 0:
-            out[piece] = float(spearmanr(pred[idx], grade[idx]).statistic)
-    return out
-
-
 def compare(a: Path, b: Path, feats: np.ndarray, grades: np.ndarray, pieces: list[str]) -> dict[str, float]:
-    grade = grades.max(axis=1).astype(float)
-    rho_a = piece_spearman(pieces, predict(a, feats, True)["score"][:, -1], grade)
-    rho_b = piece_spearman(pieces, predict(b, feats, True)["score"][:, -1], grade)
+    """Per-piece Spearman of the overall score under models a and b on the same clips, and the paired difference."""
+    grade, overall = grades.max(axis=1).astype(float), OUTPUTS.index("overall")
+    rho_a = spearman_by_piece(pieces, predict(a, feats, True)["score"][:, overall], grade)
+    rho_b = spearman_by_piece(pieces, predict(b, feats, True)["score"][:, overall], grade)
     shared = sorted(set(rho_a) & set(rho_b))
     diff = np.array([rho_a[p] - rho_b[p] for p in shared])
     return {"pieces": len(shared), "a": float(np.mean([rho_a[p] for p in shared])), "b": float(np.mean([rho_b[p] for p in shared])),
@@ -64,6 +54,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    for flag, spec in (("--a", args.a), ("--b", args.b)):
+        if "=" not in spec:
+            raise SystemExit(f"{flag} {spec}: give NAME=DIR")
     (name_a, dir_a), (name_b, dir_b) = (spec.split("=", 1) for spec in (args.a, args.b))
     for folder in [d for group in args.val + args.heldout for d in group] + [Path(dir_a), Path(dir_b)]:
         if not folder.is_dir():
