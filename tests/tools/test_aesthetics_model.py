@@ -414,3 +414,51 @@ def test_an_ensemble_reports_the_mean_of_its_members_scores_and_intervals(tmp_pa
     (tmp_path / "mixed" / "members.json").write_text(json.dumps({"members": ["m0", "long"]}))
     with pytest.raises(ModelError, match="clip_frames"):
         load_model(tmp_path / "mixed")
+
+
+def test_transposing_the_bands_moves_a_tone_up_two_semitones_and_leaves_the_mel_bands() -> None:
+    from musicgrammar.tools.aesthetics_model.features import transpose_bands
+
+    cfg = tiny_config()
+    a4 = log_mel(_sine(440.0, 1.0), cfg)  # (frames, features)
+    b4 = log_mel(_sine(440.0 * 2 ** (2 / 12), 1.0), cfg)
+    bands = cfg.semitone_bands
+    moved = transpose_bands(torch.from_numpy(a4), bands, 2).numpy()
+    assert moved[:, :bands].mean(0).argmax() == b4[:, :bands].mean(0).argmax() == a4[:, :bands].mean(0).argmax() + 2
+    assert np.array_equal(moved[:, bands:], a4[:, bands:])  # mel bands and flux stay
+    assert (transpose_bands(torch.from_numpy(a4), bands, -3).numpy()[:, bands - 3 : bands] == DB_FLOOR).all()
+    with pytest.raises(ValueError, match="out"):
+        transpose_bands(torch.from_numpy(a4), bands, bands)
+
+
+def test_an_ensemble_with_transpositions_averages_the_readings_of_the_moved_clip(tmp_path: Path) -> None:
+    from musicgrammar.errors import ModelError
+    from musicgrammar.tools.aesthetics_model.api import _load, load_model
+    from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble
+    from musicgrammar.tools.aesthetics_model.features import transpose_bands
+    from training.aesthetics_model.ensemble import build
+    from training.aesthetics_model.train import save
+
+    torch.manual_seed(0)
+    member = AestheticsModel(tiny_config()).eval()
+    save(member, tmp_path / "m0", {})
+    _tiny_data(tmp_path / "data")
+    log = build([tmp_path / "m0"], tmp_path / "tta", [tmp_path / "data"], val_pieces=2, transpositions=(-1, 0, 1))
+    heard = load_model(tmp_path / "tta")
+    assert heard.transpositions == (-1, 0, 1) == tuple(log["transpositions"])
+    x = torch.from_numpy(from_uint8(np.random.default_rng(1).integers(0, 85, size=(2, 3, 32, 84), dtype=np.uint8)))
+    bands = member.cfg.semitone_bands
+    with torch.no_grad():
+        readings = [member(*(transpose_bands(x[:, s], bands, t) for s in range(3)))["score"] for t in (-1, 0, 1)]
+        assert torch.allclose(heard(x[:, 0], x[:, 1], x[:, 2])["score"], torch.stack(readings).mean(0), atol=1e-5)
+        # the mix alone is moved as well
+        alone = torch.stack([member(transpose_bands(x[:, 0], bands, t))["score"] for t in (-1, 0, 1)]).mean(0)
+        assert torch.allclose(heard(x[:, 0])["score"], alone, atol=1e-5)
+    for bad in ([0, 0], [], [9]):
+        with pytest.raises(ValueError, match="transpositions"):
+            AestheticsEnsemble([member], 1.0, tuple(bad))
+    listing = json.loads((tmp_path / "tta" / "members.json").read_text())
+    (tmp_path / "tta" / "members.json").write_text(json.dumps(listing | {"transpositions": [0.5]}))
+    _load.cache_clear()  # the folder was loaded above; read its listing again
+    with pytest.raises(ModelError, match="whole semitones"):
+        load_model(tmp_path / "tta")

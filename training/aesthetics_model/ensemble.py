@@ -51,7 +51,8 @@ def _coverage(bounds: tuple[torch.Tensor, torch.Tensor, torch.Tensor], truth: to
     return float(((score - scale * (score - lo) <= truth) & (truth <= score + scale * (hi - score))).float().mean())
 
 
-def build(members: list[Path], out: Path, data: list[Path], val_pieces: int, coverage: float = 0.8, batch: int = 64) -> dict:
+def build(members: list[Path], out: Path, data: list[Path], val_pieces: int, coverage: float = 0.8, batch: int = 64,
+          transpositions: tuple[int, ...] = (0,)) -> dict:
     from musicgrammar.tools.aesthetics_model.api import load_model
 
     if out.exists() or out.is_symlink():
@@ -75,13 +76,14 @@ def build(members: list[Path], out: Path, data: list[Path], val_pieces: int, cov
                              "val_interval_coverage": round(_coverage(_overall(model, x, batch), truth), 4)}
     log: dict = {"command": " ".join(sys.argv), "val_pieces": val_pieces,
                  "members": [{"folder": name, "trained_as": str(source)} | measure(load_model(out / name)) for name, source in zip(names, members)]}
-    (out / MEMBERS_FILE).write_text(json.dumps({"members": names}, indent=1))  # unwidened, to measure
+    listing = {"members": names} | ({"transpositions": list(transpositions)} if transpositions != (0,) else {})
+    (out / MEMBERS_FILE).write_text(json.dumps(listing, indent=1))  # unwidened, to measure
     ensemble = load_model(out)
     bounds = _overall(ensemble, x, batch)
     scale = next((s for s in (round(1.0 + 0.05 * k, 2) for k in range(181)) if _coverage(bounds, truth, s) >= coverage), 10.0)
-    (out / MEMBERS_FILE).write_text(json.dumps({"members": names, "interval_scale": scale}, indent=1))
+    (out / MEMBERS_FILE).write_text(json.dumps(listing | {"interval_scale": scale}, indent=1))
     ensemble.interval_scale = scale  # the loaded ensemble, as the folder now describes it
-    log |= {"interval_scale": scale} | measure(ensemble)
+    log |= {"interval_scale": scale, "transpositions": list(transpositions)} | measure(ensemble)
     (out / "ensemble_log.json").write_text(json.dumps(log, indent=1))
     return log
 
@@ -92,11 +94,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, nargs="+", required=True, help="the members' training data folders")
     ap.add_argument("--val-pieces", type=int, default=40)
     ap.add_argument("--coverage", type=float, default=0.8, help="widen the mean interval until it holds this share of validation clips")
+    ap.add_argument("--transpositions", type=int, nargs="+", default=[0], metavar="SEMITONES",
+                    help="hear every clip also moved by these semitones and average (members.json's transpositions)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    log = build(args.member, args.out, args.data, args.val_pieces, args.coverage)
+    log = build(args.member, args.out, args.data, args.val_pieces, args.coverage, transpositions=tuple(args.transpositions))
     for m in log["members"]:
         print(f"{m['folder']} ({m['trained_as']}): validation Spearman {m['val_spearman']:.3f}, coverage {m['val_interval_coverage']:.1%}")
     print(f"ensemble: validation Spearman {log['val_spearman']:.3f}, intervals widened x{log['interval_scale']:.2f}: "

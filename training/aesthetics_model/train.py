@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from musicgrammar.tools.aesthetics_model import config as configs  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig  # noqa: E402
-from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import DB_FLOOR, LEVELS, transpose_bands  # noqa: E402
 from musicgrammar.tools.aesthetics_model.meter import GRIDS, MAX_SEAMS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.model import AestheticsModel, loss_fn  # noqa: E402
 
@@ -68,20 +68,6 @@ def _crop(x: torch.Tensor, frames: int) -> torch.Tensor:
     if t < frames:
         return torch.nn.functional.pad(x, (0, 0, 0, frames - t), value=DB_FLOOR)
     return x
-
-
-def _transpose(db: torch.Tensor, bands: int, shift: int) -> torch.Tensor:
-    """(B, S, T, M) with the first ``bands`` features semitone bands -> the same clips heard ``shift``
-    semitones higher (lower when negative): the bands move, the ones moved in from outside are silent.
-    The mel bands stay (a few semitones barely move them). Free extra keys for the harmony features."""
-    if shift == 0:
-        return db
-    tones = torch.roll(db[..., :bands], shift, dims=-1)
-    if shift > 0:
-        tones[..., :shift] = DB_FLOOR
-    else:
-        tones[..., shift:] = DB_FLOOR
-    return torch.cat([tones, db[..., bands:]], dim=-1)
 
 
 def piece_batches(pieces: list[str], per_batch: int, generator: torch.Generator) -> list[torch.Tensor]:
@@ -317,7 +303,7 @@ def train(cfg: AestheticsConfig, data: Path | list[Path], out: Path, epochs: int
         for idx in batches:
             db = _crop(_dequantize(x[idx]), cfg.clip_frames)
             if transpose:
-                db = _transpose(db, cfg.semitone_bands, int(torch.randint(-transpose, transpose + 1, ()).item()))
+                db = transpose_bands(db, cfg.semitone_bands, int(torch.randint(-transpose, transpose + 1, ()).item()))
             has_stems = torch.rand(len(idx), device=device) >= cfg.stem_dropout
             out_ = model(db[:, 0], db[:, 1], db[:, 2], has_stems)
             loss = loss_fn(out_, y[idx], cfg, ce_weight=ce_weight)

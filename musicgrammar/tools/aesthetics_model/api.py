@@ -84,7 +84,10 @@ def _load(folder: str) -> "Judge":
         names = listed["members"]
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and "/" not in n and n not in (".", "..") for n in names):
             raise ValueError("members must be a non-empty list of folder names")
-        ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names], float(listed.get("interval_scale", 1.0)))
+        shifts = listed.get("transpositions", [0])
+        if not isinstance(shifts, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in shifts):
+            raise ValueError("transpositions must be a list of whole semitones")
+        ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names], float(listed.get("interval_scale", 1.0)), tuple(shifts))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"cannot load the aesthetics ensemble from {folder}: {exc}") from exc
     return ensemble.to(device).eval()

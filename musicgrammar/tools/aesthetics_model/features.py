@@ -14,12 +14,17 @@ minus 100 (a silent sub-frame is the floor).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from musicgrammar.tools.aesthetics_model.config import AestheticsConfig
 from musicgrammar.tools.codec.losses import mel_filterbank, semitone_filterbank
 
-__all__ = ["log_mel", "to_uint8", "from_uint8", "windows", "DB_FLOOR", "LEVELS"]
+if TYPE_CHECKING:
+    from torch import Tensor
+
+__all__ = ["log_mel", "to_uint8", "from_uint8", "windows", "transpose_bands", "DB_FLOOR", "LEVELS"]
 
 DB_FLOOR = -100.0
 LEVELS = 84  # uint8 codes 0..84
@@ -77,3 +82,22 @@ def windows(db: np.ndarray, clip_frames: int) -> np.ndarray:
     take = min(frames, count * clip_frames)
     padded[:take] = db[:take]
     return padded.reshape(count, clip_frames, db.shape[1])
+
+
+def transpose_bands(db: "Tensor", bands: int, shift: int) -> "Tensor":
+    """(..., features) with the first ``bands`` features semitone bands -> the same frames heard ``shift``
+    semitones higher (lower when negative): the bands move, the ones moved in from outside are silent.
+    The mel bands and the flux stay (a few semitones barely move them). Training moves its batches so
+    (free extra keys for the harmony features); an ensemble may hear each clip at several shifts."""
+    if shift == 0:
+        return db
+    if abs(shift) >= bands:
+        raise ValueError(f"a shift of {shift} semitones moves every one of the {bands} bands out")
+    out = db.clone()
+    tones = db[..., :bands].roll(shift, dims=-1)
+    if shift > 0:
+        tones[..., :shift] = DB_FLOOR
+    else:
+        tones[..., shift:] = DB_FLOOR
+    out[..., :bands] = tones
+    return out
