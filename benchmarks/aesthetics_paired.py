@@ -42,6 +42,29 @@ def compare(a: Path, b: Path, feats: np.ndarray, grades: np.ndarray, pieces: lis
             "a_better": int((diff < 0).sum()), "a_worse": int((diff > 0).sum())}
 
 
+def load_groups(val: list[list[Path]], heldout: list[list[Path]], val_pieces: int
+                ) -> list[tuple[str, np.ndarray, np.ndarray, list[str]]]:
+    """Each group of data folders as (label, features, grades, piece names): the validation chorales that
+    training set aside (the last ``val_pieces``), or the held-out split."""
+    groups: list[tuple[str, np.ndarray, np.ndarray, list[str]]] = []
+    for group in val:
+        feats, grades, meta = load_sets(group, "train")
+        _, (x, g, names) = split_off_validation(feats, grades, meta, val_pieces)
+        groups.append(("validation: " + ", ".join(d.name for d in group), np.asarray(x), np.asarray(g), list(names)))
+    for group in heldout:
+        feats, grades, meta = load_sets(group, "heldout")
+        groups.append(("held out: " + ", ".join(d.name for d in group), feats, grades, [m["piece"] for m in meta]))
+    return groups
+
+
+def write_table(out: Path, lines: list[str]) -> None:
+    """The table's lines into ``out`` (its folder made); a link the user put there is never written through."""
+    if out.is_symlink():
+        raise SystemExit(f"{out}: a symbolic link; give another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="NAME=DIR")
@@ -61,24 +84,14 @@ def main() -> None:
     for folder in [d for group in args.val + args.heldout for d in group] + [Path(dir_a), Path(dir_b)]:
         if not folder.is_dir():
             raise SystemExit(f"{folder}: no such folder")
-    groups: list[tuple[str, np.ndarray, np.ndarray, list[str]]] = []
-    for group in args.val:
-        feats, grades, meta = load_sets(group, "train")
-        _, (x, g, names) = split_off_validation(feats, grades, meta, args.val_pieces)
-        groups.append(("validation: " + ", ".join(d.name for d in group), np.asarray(x), np.asarray(g), list(names)))
-    for group in args.heldout:
-        feats, grades, meta = load_sets(group, "heldout")
-        groups.append(("held out: " + ", ".join(d.name for d in group), feats, grades, [m["piece"] for m in meta]))
+    groups = load_groups(args.val, args.heldout, args.val_pieces)
     lines = [f"| data | piece renders | {name_a} | {name_b} | {name_a} - {name_b} (+- SE) | {name_a} better / worse |", "|---|---|---|---|---|---|"]
     for label, feats, grades, pieces in groups:
         r = compare(Path(dir_a), Path(dir_b), feats, grades, pieces)
         lines.append(f"| {label} | {r['pieces']} | {r['a']:.4f} | {r['b']:.4f} | {r['diff']:+.4f} +- {r['se']:.4f} | {r['a_better']} / {r['a_worse']} |")
         print(lines[-1], flush=True)
     if args.out is not None:
-        if args.out.is_symlink():  # a link the user put there is never written through
-            raise SystemExit(f"{args.out}: a symbolic link; give another --out")
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
+        write_table(args.out, lines)
 
 
 if __name__ == "__main__":
