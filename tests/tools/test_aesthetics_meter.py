@@ -213,6 +213,7 @@ def test_a_model_grown_to_weigh_the_voicing_at_the_seams_starts_out_as_the_saved
     lead, acc = _piece(120.0)
     x = [_db(w)[:, : cfg.clip_frames] for w in (lead + acc, lead, acc)]
     with torch.no_grad():
-        assert torch.equal(saved(*x)["score"], grown(*x)["score"])
+        # the zero columns add nothing, but a wider matrix product may sum in another order: equal to rounding
+        assert torch.allclose(saved(*x)["score"], grown(*x)["score"], rtol=0.0, atol=1e-5)
     wider = grown.seams.read[0].weight
     assert wider.shape[1] == saved.seams.read[0].weight.shape[1] + 27 and not wider[:, -27:].any()
