@@ -30,7 +30,7 @@ from aesthetics_paired import load_groups, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
-from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble  # noqa: E402
+from musicgrammar.tools.aesthetics_model.ensemble import MAX_TRANSPOSITION, AestheticsEnsemble  # noqa: E402
 from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
 
 
@@ -60,8 +60,8 @@ def main() -> None:
     if "=" not in args.model:
         raise SystemExit(f"--model {args.model}: give NAME=DIR")
     name, folder = args.model.split("=", 1)
-    if not 0 <= args.max_shift <= 6:
-        raise SystemExit(f"--max-shift {args.max_shift}: give 0 .. 6")
+    if not 0 <= args.max_shift <= MAX_TRANSPOSITION:
+        raise SystemExit(f"--max-shift {args.max_shift}: give 0 .. {MAX_TRANSPOSITION}")
     for d in [Path(folder)] + [d for group in args.val + args.heldout for d in group]:
         if not d.is_dir():
             raise SystemExit(f"{d}: no such folder")

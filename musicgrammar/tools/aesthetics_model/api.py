@@ -85,7 +85,7 @@ def _load(folder: str) -> "Judge":
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and "/" not in n and n not in (".", "..") for n in names):
             raise ValueError("members must be a non-empty list of folder names")
         shifts = listed.get("transpositions", [0])
-        if not isinstance(shifts, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in shifts):
+        if not isinstance(shifts, list):
             raise ValueError("transpositions must be a list of whole semitones")
         ensemble = AestheticsEnsemble([_load_one(Path(folder) / n) for n in names], float(listed.get("interval_scale", 1.0)), tuple(shifts))
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -44,7 +44,7 @@ class AestheticsEnsemble(nn.Module):
         if not 1.0 <= interval_scale <= 10.0:
             raise ValueError(f"interval_scale must lie in [1, 10], got {interval_scale}")
         if not transpositions or len(set(transpositions)) != len(transpositions) or \
-                not all(isinstance(t, int) and abs(t) <= MAX_TRANSPOSITION for t in transpositions):
+                not all(isinstance(t, int) and not isinstance(t, bool) and abs(t) <= MAX_TRANSPOSITION for t in transpositions):
             raise ValueError(f"transpositions must be distinct whole semitones within +-{MAX_TRANSPOSITION}, got {list(transpositions)}")
         self.interval_scale = interval_scale
         self.transpositions = tuple(transpositions)
