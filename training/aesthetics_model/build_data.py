@@ -225,8 +225,13 @@ def main() -> None:
                     help="with --second: share of the second degradations that are shuffled half-bars (coherence)")
     ap.add_argument("--compound", type=float, default=0.0,
                     help="training split: share of chorales heard in compound metre (to_compound: 4/4 as 12/8, 3/4 as 9/8)")
+    ap.add_argument("--last-pieces", type=int, default=0,
+                    help="training split: only the last N chorales (train.py --val-pieces M < N sets aside the last M), "
+                         "to validate a model without building the whole split")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
     args = ap.parse_args()
+    if args.last_pieces < 0:
+        raise SystemExit(f"--last-pieces {args.last_pieces}: give a count of chorales, 0 for all")
     if not all(0.0 <= share <= 1.0 for share in (args.second, args.shuffle_share, args.compound)):
         raise SystemExit("--second, --shuffle-share and --compound are shares: give a number from 0 to 1")
     import torch
@@ -243,6 +248,8 @@ def main() -> None:
     paths = chorale_paths()
     heldout = [p for p in paths if heldout_piece(p, HELDOUT_EVERY)][: args.heldout_pieces]
     train = [p for p in paths if not heldout_piece(p, HELDOUT_EVERY)][: args.train_pieces]
+    if args.last_pieces:  # every chorale draws from generators seeded by its own name: the same clips as in the whole build
+        train = train[-args.last_pieces :]
     args.out.mkdir(parents=True, exist_ok=True)
     for split, pieces in (("heldout", heldout), ("train", train)):
         if split not in args.splits.split(","):

@@ -1,0 +1,121 @@
+"""How the overall score ranks when it is blended with the worst of the dimension scores.
+
+A clip's overall grade is its worst dimension's (build_data.py labels overall with the highest grade of
+any degradation), so a model holds two readings of the same thing: its overall head, and the lowest of
+its four dimension heads. Each head errs on other clips; the blend (1 - w) * overall + w * min(dimensions)
+may rank the clips of a piece better than either. Per group of data folders (the validation chorales that
+training set aside, `--val`, where w is chosen; the held-out renders, `--heldout`, each folder apart and
+their mean), the per-piece Spearman(blend, grade) for w = 0, 0.1, .. 1, of the reported scores and of the
+expected scores (the mean under each HiGIA head's bin distribution, before the regression inside the
+interval). The readings (every output, the model's own members and transpositions averaged) are cached
+per group under `--cache`.
+
+    python benchmarks/aesthetics_blend.py --model run13=musicgrammar/weights/aesthetics_model \\
+        --val .cache/aesthetics_second_s2 .cache/aesthetics_second_s3 \\
+        --val .cache/aesthetics_compound_s6 .cache/aesthetics_compound_s7 \\
+        --heldout .cache/aesthetics_data --heldout .cache/aesthetics_data_s1h --out benchmarks/results/X.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from aesthetics_model import spearman_by_piece  # noqa: E402
+from aesthetics_paired import load_groups, write_table  # noqa: E402
+
+from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
+
+WEIGHTS = [round(0.1 * k, 1) for k in range(11)]
+READINGS = ("score", "expected")
+
+
+def blend_worst(scores: torch.Tensor, worst_weight: float) -> torch.Tensor:
+    """(N, OUTPUTS) scores -> the same with overall replaced by (1 - w) * overall + w * min(dimensions)."""
+    out = scores.clone()
+    overall = OUTPUTS.index("overall")
+    out[:, overall] = (1.0 - worst_weight) * scores[:, overall] + worst_weight * scores[:, : len(DIMENSIONS)].amin(dim=1)
+    return out
+
+
+@torch.no_grad()
+def readings(judge: AestheticsEnsemble, feats: np.ndarray, batch: int = 64) -> np.ndarray:
+    """(N, 2, len(OUTPUTS)) reported and expected scores of (N, 3, T, features) uint8 clips, unblended."""
+    frames = judge.cfg.clip_frames
+    out = np.zeros((len(feats), len(READINGS), len(OUTPUTS)), dtype=np.float32)
+    for i in range(0, len(feats), batch):
+        x = torch.from_numpy(from_uint8(feats[i : i + batch, :, :frames, : judge.cfg.features]))
+        heard = judge(x[:, 0], x[:, 1], x[:, 2])
+        out[i : i + batch] = torch.stack([heard[k] for k in READINGS], dim=1).numpy()  # type: ignore[misc]
+    return out
+
+
+def cached_readings(judge: AestheticsEnsemble, folder: str, label: str, feats: np.ndarray, cache: Path | None) -> np.ndarray:
+    """readings(), kept in ``cache`` under a name of the model folder, the group and the clip count."""
+    if cache is None:
+        return readings(judge, feats)
+    key = hashlib.sha1(f"{Path(folder).resolve()}|{label}|{len(feats)}".encode()).hexdigest()[:16]
+    path = cache / f"blend-{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    heard = readings(judge, feats)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, heard)
+    return heard
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True, help="NAME=DIR: a model or ensemble folder")
+    ap.add_argument("--val", type=Path, nargs="+", action="append", default=[], help="data folders whose set-aside chorales are one group (repeatable)")
+    ap.add_argument("--val-pieces", type=int, default=40)
+    ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[], help="data folders whose held-out split is one group (repeatable)")
+    ap.add_argument("--cache", type=Path, default=None, help="keep the readings here (reruns only blend)")
+    ap.add_argument("--out", type=Path, default=None, help="also write the table here")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if "=" not in args.model:
+        raise SystemExit(f"--model {args.model}: give NAME=DIR")
+    name, folder = args.model.split("=", 1)
+    for d in [Path(folder)] + [d for group in args.val + args.heldout for d in group]:
+        if not d.is_dir():
+            raise SystemExit(f"{d}: no such folder")
+    loaded = load_model(folder)
+    judge = loaded if isinstance(loaded, AestheticsEnsemble) else AestheticsEnsemble([loaded])
+    lines = [f"{name}: per-piece Spearman((1 - w) * overall + w * min(dimensions), grade)", "",
+             "| data | reading | piece renders | " + " | ".join(f"w={w}" for w in WEIGHTS) + " |", "|---|---|---|" + "---|" * len(WEIGHTS)]
+    held: dict[str, list[list[float]]] = {r: [] for r in READINGS}
+    for label, feats, grades, pieces in load_groups(args.val, args.heldout, args.val_pieces):
+        heard = torch.from_numpy(cached_readings(judge, folder, label, feats, args.cache))
+        grade = grades.max(axis=1).astype(float)
+        for r, reading in enumerate(READINGS):
+            cells = []
+            for w in WEIGHTS:
+                overall = blend_worst(heard[:, r], w)[:, OUTPUTS.index("overall")].numpy()
+                cells.append(float(np.mean(list(spearman_by_piece(pieces, overall, grade).values()))))
+            if label.startswith("held out"):
+                held[reading].append(cells)
+            lines.append(f"| {label} | {reading} | {len(set(pieces))} | " + " | ".join(f"{c:.4f}" for c in cells) + " |")
+            print(lines[-1], flush=True)
+    for reading, rows in held.items():
+        if len(rows) > 1:
+            lines.append(f"| held out, mean of {len(rows)} | {reading} | | " + " | ".join(f"{c:.4f}" for c in np.mean(rows, axis=0)) + " |")
+            print(lines[-1])
+    if args.out is not None:
+        write_table(args.out, lines)
+
+
+if __name__ == "__main__":
+    main()
