@@ -226,7 +226,7 @@ def main() -> None:
     ap.add_argument("--compound", type=float, default=0.0,
                     help="training split: share of chorales heard in compound metre (to_compound: 4/4 as 12/8, 3/4 as 9/8)")
     ap.add_argument("--last-pieces", type=int, default=0,
-                    help="training split: only the last N chorales (train.py --val-pieces M < N sets aside the last M), "
+                    help="training split: only the last N distinct chorales (train.py --val-pieces M < N sets aside the last M), "
                          "to validate a model without building the whole split")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="per split: stop taking new pieces after this long")
     args = ap.parse_args()
@@ -248,8 +248,12 @@ def main() -> None:
     paths = chorale_paths()
     heldout = [p for p in paths if heldout_piece(p, HELDOUT_EVERY)][: args.heldout_pieces]
     train = [p for p in paths if not heldout_piece(p, HELDOUT_EVERY)][: args.train_pieces]
-    if args.last_pieces:  # every chorale draws from generators seeded by its own name: the same clips as in the whole build
-        train = train[-args.last_pieces :]
+    if args.last_pieces:
+        # The corpus lists a few chorales twice; train.py orders chorales by their first appearance, so the last N
+        # are the last N distinct names, with every appearance of each. Each draws from generators seeded by its
+        # own name: the same clips as in the whole build.
+        last = set(list(dict.fromkeys(train))[-args.last_pieces :])
+        train = [p for p in train if p in last]
     args.out.mkdir(parents=True, exist_ok=True)
     for split, pieces in (("heldout", heldout), ("train", train)):
         if split not in args.splits.split(","):
