@@ -19,7 +19,6 @@ per group under `--cache`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -30,16 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aesthetics_model import spearman_by_piece  # noqa: E402
-from aesthetics_paired import load_groups, write_table  # noqa: E402
+from aesthetics_paired import READINGS, cached_readings, load_groups, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble  # noqa: E402
-from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
 
 WEIGHTS = [round(0.1 * k, 1) for k in range(11)]
-READINGS = ("score", "expected")
 
 
 def blend_worst(scores: torch.Tensor, worst_weight: float) -> torch.Tensor:
@@ -48,32 +45,6 @@ def blend_worst(scores: torch.Tensor, worst_weight: float) -> torch.Tensor:
     overall = OUTPUTS.index("overall")
     out[:, overall] = (1.0 - worst_weight) * scores[:, overall] + worst_weight * scores[:, : len(DIMENSIONS)].amin(dim=1)
     return out
-
-
-@torch.no_grad()
-def readings(judge: AestheticsEnsemble, feats: np.ndarray, batch: int = 64) -> np.ndarray:
-    """(N, 2, len(OUTPUTS)) reported and expected scores of (N, 3, T, features) uint8 clips, unblended."""
-    frames = judge.cfg.clip_frames
-    out = np.zeros((len(feats), len(READINGS), len(OUTPUTS)), dtype=np.float32)
-    for i in range(0, len(feats), batch):
-        x = torch.from_numpy(from_uint8(feats[i : i + batch, :, :frames, : judge.cfg.features]))
-        heard = judge(x[:, 0], x[:, 1], x[:, 2])
-        out[i : i + batch] = torch.stack([heard[k] for k in READINGS], dim=1).numpy()  # type: ignore[misc]
-    return out
-
-
-def cached_readings(judge: AestheticsEnsemble, folder: str, label: str, feats: np.ndarray, cache: Path | None) -> np.ndarray:
-    """readings(), kept in ``cache`` under a name of the model folder, the group and the clip count."""
-    if cache is None:
-        return readings(judge, feats)
-    key = hashlib.sha1(f"{Path(folder).resolve()}|{label}|{len(feats)}".encode()).hexdigest()[:16]
-    path = cache / f"blend-{key}.npy"
-    if path.is_file():
-        return np.load(path)
-    heard = readings(judge, feats)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.save(path, heard)
-    return heard
 
 
 def main() -> None:

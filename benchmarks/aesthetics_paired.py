@@ -10,11 +10,15 @@ standard error of the mean, and on how many piece renders A ranks better and wor
         --val .cache/aesthetics_second_s2 .cache/aesthetics_second_s3 \\
         --val .cache/aesthetics_compound_s6 .cache/aesthetics_compound_s7 \\
         --heldout .cache/aesthetics_data .cache/aesthetics_data_s1h .cache/aesthetics_data_s2h
+
+With `--cache DIR` each model's readings of each group are kept there (as benchmarks/aesthetics_blend.py
+keeps them, members and transpositions averaged) and reused by later runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -26,15 +30,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aesthetics_model import predict, spearman_by_piece  # noqa: E402
 
+from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble  # noqa: E402
+from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
 from training.aesthetics_model.train import load_sets, split_off_validation  # noqa: E402
 
 
-def compare(a: Path, b: Path, feats: np.ndarray, grades: np.ndarray, pieces: list[str]) -> dict[str, float]:
-    """Per-piece Spearman of the overall score under models a and b on the same clips, and the paired difference."""
-    grade, overall = grades.max(axis=1).astype(float), OUTPUTS.index("overall")
-    rho_a = spearman_by_piece(pieces, predict(a, feats, True)["score"][:, overall], grade)
-    rho_b = spearman_by_piece(pieces, predict(b, feats, True)["score"][:, overall], grade)
+READINGS = ("score", "expected")
+
+
+def folder_digest(folder: Path) -> str:
+    """A digest of every file under a model or ensemble folder, their names and contents."""
+    digest = hashlib.sha1()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@torch.no_grad()
+def readings(judge: AestheticsEnsemble, feats: np.ndarray, batch: int = 64) -> np.ndarray:
+    """(N, 2, len(OUTPUTS)) reported and expected scores of (N, 3, T, features) uint8 clips, unblended."""
+    frames = judge.cfg.clip_frames
+    out = np.zeros((len(feats), len(READINGS), len(OUTPUTS)), dtype=np.float32)
+    for i in range(0, len(feats), batch):
+        x = torch.from_numpy(from_uint8(feats[i : i + batch, :, :frames, : judge.cfg.features]))
+        heard = judge(x[:, 0], x[:, 1], x[:, 2])
+        out[i : i + batch] = torch.stack([heard[k] for k in READINGS], dim=1).numpy()  # type: ignore[misc]
+    return out
+
+
+def cached_readings(judge: AestheticsEnsemble, folder: str | Path, label: str, feats: np.ndarray, cache: Path | None) -> np.ndarray:
+    """readings(), kept in ``cache`` under a name of the model's files (their contents: new weights in the same
+    folder are read afresh), the group and the clip count."""
+    if cache is None:
+        return readings(judge, feats)
+    key = hashlib.sha1(f"{folder_digest(Path(folder))}|{label}|{len(feats)}".encode()).hexdigest()[:16]
+    path = cache / f"blend-{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    heard = readings(judge, feats)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, heard)
+    return heard
+
+
+def overall_of(folder: Path, label: str, feats: np.ndarray, cache: Path | None) -> np.ndarray:
+    """(N,) the overall score of a model or ensemble folder on the clips: read afresh, or kept in ``cache``."""
+    if cache is None:
+        return predict(folder, feats, True)["score"][:, OUTPUTS.index("overall")]
+    loaded = load_model(folder)
+    judge = loaded if isinstance(loaded, AestheticsEnsemble) else AestheticsEnsemble([loaded])
+    return cached_readings(judge, folder, label, feats, cache)[:, READINGS.index("score"), OUTPUTS.index("overall")]
+
+
+def compare(pred_a: np.ndarray, pred_b: np.ndarray, grades: np.ndarray, pieces: list[str]) -> dict[str, float]:
+    """Per-piece Spearman of two models' overall scores (N,) on the same clips, and the paired difference."""
+    grade = grades.max(axis=1).astype(float)
+    rho_a = spearman_by_piece(pieces, pred_a, grade)
+    rho_b = spearman_by_piece(pieces, pred_b, grade)
     shared = sorted(set(rho_a) & set(rho_b))
     diff = np.array([rho_a[p] - rho_b[p] for p in shared])
     return {"pieces": len(shared), "a": float(np.mean([rho_a[p] for p in shared])), "b": float(np.mean([rho_b[p] for p in shared])),
@@ -74,6 +129,7 @@ def main() -> None:
     ap.add_argument("--val-pieces", type=int, default=40)
     ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[],
                     help="data folders whose held-out split to score (repeatable: one group each)")
+    ap.add_argument("--cache", type=Path, default=None, help="keep each model's readings here and reuse them")
     ap.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -87,7 +143,7 @@ def main() -> None:
     groups = load_groups(args.val, args.heldout, args.val_pieces)
     lines = [f"| data | piece renders | {name_a} | {name_b} | {name_a} - {name_b} (+- SE) | {name_a} better / worse |", "|---|---|---|---|---|---|"]
     for label, feats, grades, pieces in groups:
-        r = compare(Path(dir_a), Path(dir_b), feats, grades, pieces)
+        r = compare(overall_of(Path(dir_a), label, feats, args.cache), overall_of(Path(dir_b), label, feats, args.cache), grades, pieces)
         lines.append(f"| {label} | {r['pieces']} | {r['a']:.4f} | {r['b']:.4f} | {r['diff']:+.4f} +- {r['se']:.4f} | {r['a_better']} / {r['a_worse']} |")
         print(lines[-1], flush=True)
     if args.out is not None:
