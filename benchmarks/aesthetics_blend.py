@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aesthetics_model import spearman_by_piece  # noqa: E402
-from aesthetics_paired import READINGS, cached_readings, load_groups, write_table  # noqa: E402
+from aesthetics_paired import READINGS, add_group_arguments, cached_readings, load_groups, model_spec, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
@@ -50,19 +50,11 @@ def blend_worst(scores: torch.Tensor, worst_weight: float) -> torch.Tensor:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help="NAME=DIR: a model or ensemble folder")
-    ap.add_argument("--val", type=Path, nargs="+", action="append", default=[], help="data folders whose set-aside chorales are one group (repeatable)")
-    ap.add_argument("--val-pieces", type=int, default=40)
-    ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[], help="data folders whose held-out split is one group (repeatable)")
+    add_group_arguments(ap)
     ap.add_argument("--cache", type=Path, default=None, help="keep the readings here (reruns only blend)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    if "=" not in args.model:
-        raise SystemExit(f"--model {args.model}: give NAME=DIR")
-    name, folder = args.model.split("=", 1)
-    for d in [Path(folder)] + [d for group in args.val + args.heldout for d in group]:
-        if not d.is_dir():
-            raise SystemExit(f"{d}: no such folder")
+    name, folder = model_spec("--model", args.model, args)
     loaded = load_model(folder)
     judge = loaded if isinstance(loaded, AestheticsEnsemble) else AestheticsEnsemble([loaded])
     lines = [f"{name}: per-piece Spearman((1 - w) * overall + w * min(dimensions), grade)", "",

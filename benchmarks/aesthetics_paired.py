@@ -112,6 +112,25 @@ def load_groups(val: list[list[Path]], heldout: list[list[Path]], val_pieces: in
     return groups
 
 
+def add_group_arguments(ap: argparse.ArgumentParser) -> None:
+    """--val, --val-pieces, --heldout and --out, as every script that scores groups of data folders takes them."""
+    ap.add_argument("--val", type=Path, nargs="+", action="append", default=[], help="data folders whose set-aside chorales are one group (repeatable)")
+    ap.add_argument("--val-pieces", type=int, default=40)
+    ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[], help="data folders whose held-out split is one group (repeatable)")
+    ap.add_argument("--out", type=Path, default=None, help="also write the table here")
+
+
+def model_spec(flag: str, spec: str, args: argparse.Namespace) -> tuple[str, Path]:
+    """NAME=DIR -> (NAME, DIR), once DIR and every data folder of the groups are known to exist (else one line, exit)."""
+    if "=" not in spec:
+        raise SystemExit(f"{flag} {spec}: give NAME=DIR")
+    name, folder = spec.split("=", 1)
+    for d in [Path(folder)] + [d for group in args.val + args.heldout for d in group]:
+        if not d.is_dir():
+            raise SystemExit(f"{d}: no such folder")
+    return name, Path(folder)
+
+
 def write_table(out: Path, lines: list[str]) -> None:
     """The table's lines into ``out`` (its folder made); a link the user put there is never written through."""
     if out.is_symlink():
@@ -124,26 +143,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="NAME=DIR")
     ap.add_argument("--b", required=True, help="NAME=DIR")
-    ap.add_argument("--val", type=Path, nargs="+", action="append", default=[],
-                    help="training data folders whose set-aside validation chorales to score (repeatable: one group each)")
-    ap.add_argument("--val-pieces", type=int, default=40)
-    ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[],
-                    help="data folders whose held-out split to score (repeatable: one group each)")
+    add_group_arguments(ap)
     ap.add_argument("--cache", type=Path, default=None, help="keep each model's readings here and reuse them")
-    ap.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    for flag, spec in (("--a", args.a), ("--b", args.b)):
-        if "=" not in spec:
-            raise SystemExit(f"{flag} {spec}: give NAME=DIR")
-    (name_a, dir_a), (name_b, dir_b) = (spec.split("=", 1) for spec in (args.a, args.b))
-    for folder in [d for group in args.val + args.heldout for d in group] + [Path(dir_a), Path(dir_b)]:
-        if not folder.is_dir():
-            raise SystemExit(f"{folder}: no such folder")
+    (name_a, dir_a), (name_b, dir_b) = model_spec("--a", args.a, args), model_spec("--b", args.b, args)
     groups = load_groups(args.val, args.heldout, args.val_pieces)
     lines = [f"| data | piece renders | {name_a} | {name_b} | {name_a} - {name_b} (+- SE) | {name_a} better / worse |", "|---|---|---|---|---|---|"]
     for label, feats, grades, pieces in groups:
-        r = compare(overall_of(Path(dir_a), label, feats, args.cache), overall_of(Path(dir_b), label, feats, args.cache), grades, pieces)
+        r = compare(overall_of(dir_a, label, feats, args.cache), overall_of(dir_b, label, feats, args.cache), grades, pieces)
         lines.append(f"| {label} | {r['pieces']} | {r['a']:.4f} | {r['b']:.4f} | {r['diff']:+.4f} +- {r['se']:.4f} | {r['a_better']} / {r['a_worse']} |")
         print(lines[-1], flush=True)
     if args.out is not None:

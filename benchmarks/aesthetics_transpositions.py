@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aesthetics_model import spearman_by_piece  # noqa: E402
-from aesthetics_paired import load_groups, write_table  # noqa: E402
+from aesthetics_paired import add_group_arguments, load_groups, model_spec, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
@@ -51,20 +51,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help="NAME=DIR: a model or ensemble folder")
     ap.add_argument("--max-shift", type=int, default=3, help="the widest range, +-K semitones")
-    ap.add_argument("--val", type=Path, nargs="+", action="append", default=[], help="data folders whose set-aside chorales are one group (repeatable)")
-    ap.add_argument("--val-pieces", type=int, default=40)
-    ap.add_argument("--heldout", type=Path, nargs="+", action="append", default=[], help="data folders whose held-out split is one group (repeatable)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the table here")
+    add_group_arguments(ap)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    if "=" not in args.model:
-        raise SystemExit(f"--model {args.model}: give NAME=DIR")
-    name, folder = args.model.split("=", 1)
+    name, folder = model_spec("--model", args.model, args)
     if not 0 <= args.max_shift <= MAX_TRANSPOSITION:
         raise SystemExit(f"--max-shift {args.max_shift}: give 0 .. {MAX_TRANSPOSITION}")
-    for d in [Path(folder)] + [d for group in args.val + args.heldout for d in group]:
-        if not d.is_dir():
-            raise SystemExit(f"{d}: no such folder")
     loaded = load_model(folder)
     judge = loaded if isinstance(loaded, AestheticsEnsemble) else AestheticsEnsemble([loaded])
     saved = judge.transpositions
