@@ -197,3 +197,17 @@ def test_a_chorale_heard_in_compound_metre_puts_each_beat_on_a_dotted_quarter_an
     waltz = chorale.model_copy(update={"meter": Meter.parse("3/4")})
     assert str(to_compound(waltz).meter) == "9/8"  # type: ignore[union-attr]
     assert to_compound(chorale.model_copy(update={"meter": Meter.parse("3/2")})) is None  # a half-note beat stays as it is
+
+
+def test_a_partial_build_keeps_the_chorales_training_sets_aside_even_where_the_corpus_lists_one_twice() -> None:
+    from training.aesthetics_model.build_data import last_distinct
+    from training.aesthetics_model.train import split_off_validation
+
+    listed = ["bwv1", "bwv2", "bwv3", "bwv2", "bwv4", "bwv5", "bwv3"]  # bwv2 and bwv3 listed twice
+    assert last_distinct(listed, 2) == ["bwv4", "bwv5"]  # bwv3's first appearance is a training piece's
+    assert last_distinct(listed, 3) == ["bwv3", "bwv4", "bwv5", "bwv3"]
+    meta = [{"piece": p, "chorale": p} for p in listed]
+    _, (_, _, whole) = split_off_validation(np.zeros(len(listed)), np.zeros((len(listed), 4)), meta, 2)
+    partial = last_distinct(listed, 3)
+    _, (_, _, part) = split_off_validation(np.zeros(len(partial)), np.zeros((len(partial), 4)), [{"piece": p, "chorale": p} for p in partial], 2)
+    assert sorted(set(whole)) == sorted(set(part)) == ["bwv4", "bwv5"]

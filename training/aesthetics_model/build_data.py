@@ -56,6 +56,14 @@ def chorale_paths() -> list[str]:
     return [str(p) for p in corpus.chorales.Iterator(returnType="filename")]
 
 
+def last_distinct(pieces: list[str], count: int) -> list[str]:
+    """The entries of the last ``count`` distinct pieces, every appearance of each, in their order. The corpus
+    lists a few chorales twice, and train.py orders chorales by their first appearance when it sets the last
+    ones aside: a piece whose first appearance is early is a training piece, however late it appears again."""
+    last = set(list(dict.fromkeys(pieces))[-count:])
+    return [p for p in pieces if p in last]
+
+
 def clip_of(score: Score, rng: random.Random) -> Score | None:
     """A window of whole bars lasting CLIP_SECONDS at a tempo in 100-160 BPM, instruments reassigned;
     None when the piece is too short or has too few lead notes in every candidate window."""
@@ -248,12 +256,8 @@ def main() -> None:
     paths = chorale_paths()
     heldout = [p for p in paths if heldout_piece(p, HELDOUT_EVERY)][: args.heldout_pieces]
     train = [p for p in paths if not heldout_piece(p, HELDOUT_EVERY)][: args.train_pieces]
-    if args.last_pieces:
-        # The corpus lists a few chorales twice; train.py orders chorales by their first appearance, so the last N
-        # are the last N distinct names, with every appearance of each. Each draws from generators seeded by its
-        # own name: the same clips as in the whole build.
-        last = set(list(dict.fromkeys(train))[-args.last_pieces :])
-        train = [p for p in train if p in last]
+    if args.last_pieces:  # each chorale draws from generators seeded by its own name: the same clips as in the whole build
+        train = last_distinct(train, args.last_pieces)
     args.out.mkdir(parents=True, exist_ok=True)
     for split, pieces in (("heldout", heldout), ("train", train)):
         if split not in args.splits.split(","):
