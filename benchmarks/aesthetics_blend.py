@@ -32,8 +32,7 @@ from aesthetics_model import spearman_by_piece  # noqa: E402
 from aesthetics_paired import READINGS, add_group_arguments, cached_readings, load_groups, model_spec, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
-from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
-from musicgrammar.tools.aesthetics_model.config import DIMENSIONS  # noqa: E402
+from musicgrammar.tools.aesthetics_model.config import DIMENSIONS, OUTPUTS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.ensemble import AestheticsEnsemble  # noqa: E402
 
 WEIGHTS = [round(0.1 * k, 1) for k in range(11)]

@@ -67,7 +67,7 @@ def cached_readings(judge: AestheticsEnsemble, folder: str | Path, label: str, f
     if cache is None:
         return readings(judge, feats)
     key = hashlib.sha1(f"{folder_digest(Path(folder))}|{label}|{len(feats)}".encode()).hexdigest()[:16]
-    path = cache / f"blend-{key}.npy"
+    path = cache / f"readings-{key}.npy"
     if path.is_file():
         return np.load(path)
     heard = readings(judge, feats)

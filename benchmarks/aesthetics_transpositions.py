@@ -26,24 +26,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aesthetics_model import spearman_by_piece  # noqa: E402
-from aesthetics_paired import add_group_arguments, load_groups, model_spec, write_table  # noqa: E402
+from aesthetics_paired import READINGS, add_group_arguments, load_groups, model_spec, readings, write_table  # noqa: E402
 
 from musicgrammar.tools.aesthetics_model.api import load_model  # noqa: E402
 from musicgrammar.tools.aesthetics_model.config import OUTPUTS  # noqa: E402
 from musicgrammar.tools.aesthetics_model.ensemble import MAX_TRANSPOSITION, AestheticsEnsemble  # noqa: E402
-from musicgrammar.tools.aesthetics_model.features import from_uint8  # noqa: E402
 
 
-@torch.no_grad()
-def readings(judge: AestheticsEnsemble, feats: np.ndarray, shifts: list[int], batch: int = 64) -> np.ndarray:
+def shifted_readings(judge: AestheticsEnsemble, feats: np.ndarray, shifts: list[int]) -> np.ndarray:
     """The overall score (len(shifts), N) of (N, 3, T, features) uint8 clips heard at each single shift."""
-    frames, overall = judge.cfg.clip_frames, OUTPUTS.index("overall")
+    score, overall = READINGS.index("score"), OUTPUTS.index("overall")
     out = np.zeros((len(shifts), len(feats)), dtype=np.float32)
     for k, shift in enumerate(shifts):
         judge.transpositions = (shift,)
-        for i in range(0, len(feats), batch):
-            x = torch.from_numpy(from_uint8(feats[i : i + batch, :, :frames, : judge.cfg.features]))
-            out[k, i : i + batch] = judge(x[:, 0], x[:, 1], x[:, 2])["score"][:, overall].numpy()  # type: ignore[index]
+        out[k] = readings(judge, feats)[:, score, overall]
     return out
 
 
@@ -68,7 +64,7 @@ def main() -> None:
              "|---|---|" + "---|" * len(ranges)]
     try:
         for label, feats, grades, pieces in groups:
-            heard, grade = readings(judge, feats, shifts), grades.max(axis=1).astype(float)
+            heard, grade = shifted_readings(judge, feats, shifts), grades.max(axis=1).astype(float)
             cells = []
             for k in ranges:
                 rho = spearman_by_piece(pieces, heard[args.max_shift - k : args.max_shift + k + 1].mean(axis=0), grade)
